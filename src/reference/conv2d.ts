@@ -1,0 +1,47 @@
+import { checkActivation, convGeometry, convOutShape, fail, type Conv2dOptions } from '../shapes.js';
+import { checkHost } from './check.js';
+import type { HostTensor } from './types.js';
+
+export interface ReferenceConv2dOptions extends Conv2dOptions {
+  bias?: Float32Array | HostTensor;
+}
+
+/** Cross-correlation (TF's conv2d) with zero padding, then bias, then the activation. */
+export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv2dOptions = {}): HostTensor {
+  const op = 'conv2d';
+  const input = checkHost(x, op, 'x', 4);
+  const f = checkHost(filter, op, 'filter', 4);
+  const g = convGeometry(op, input.shape, f.shape, options);
+  const activation = checkActivation(options.activation, op);
+  const bias = options.bias === undefined ? undefined : options.bias instanceof Float32Array ? options.bias : checkHost(options.bias, op, 'bias', 1).data;
+  if (bias !== undefined && bias.length !== g.outChannels) {
+    fail(op, `bias has ${bias.length} elements but the filter has ${g.outChannels} output channels (filter.shape[3])`);
+  }
+  const [N, H, W, Cin] = input.shape;
+  const Cout = g.outChannels;
+  const out = new Float32Array(N * g.outHeight * g.outWidth * Cout);
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < g.outHeight; oh++) {
+      for (let ow = 0; ow < g.outWidth; ow++) {
+        for (let co = 0; co < Cout; co++) {
+          let sum = 0;
+          for (let kh = 0; kh < g.kernelHeight; kh++) {
+            const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < g.kernelWidth; kw++) {
+              const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
+              if (iw < 0 || iw >= W) continue;
+              for (let ci = 0; ci < Cin; ci++) {
+                sum += input.data[((n * H + ih) * W + iw) * Cin + ci] * f.data[((kh * g.kernelWidth + kw) * Cin + ci) * Cout + co];
+              }
+            }
+          }
+          if (bias !== undefined) sum += bias[co];
+          out[o++] = activation === 'relu' ? (Number.isNaN(sum) ? sum : Math.max(sum, 0)) : sum;
+        }
+      }
+    }
+  }
+  return { data: out, shape: convOutShape(g) };
+}

@@ -1,0 +1,69 @@
+import { expect } from 'vitest';
+
+export interface Tolerance {
+  atol?: number;
+  rtol?: number;
+}
+
+/**
+ * Indices where `actual` and `expected` disagree beyond atol + rtol * |expected|.
+ * NaN must meet NaN, an infinity must meet the same infinity.
+ */
+export function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 1e-5, rtol = 1e-5 }: Tolerance = {}): number[] {
+  const bad: number[] = [];
+  const n = Math.max(actual.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (a === undefined || e === undefined) {
+      bad.push(i);
+    } else if (Number.isNaN(e) || Number.isNaN(a)) {
+      if (!(Number.isNaN(e) && Number.isNaN(a))) bad.push(i);
+    } else if (!Number.isFinite(e) || !Number.isFinite(a)) {
+      if (a !== e) bad.push(i);
+    } else if (Math.abs(a - e) > atol + rtol * Math.abs(e)) {
+      bad.push(i);
+    }
+  }
+  return bad;
+}
+
+/** Largest |a - e| over finite pairs; used by reports, not by pass/fail. */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < Math.min(actual.length, expected.length); i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (Number.isFinite(d) && d > m) m = d;
+  }
+  return m;
+}
+
+/** Fails with the first differing indices and their values. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance = {}, label = ''): void {
+  if (actual.length !== expected.length) {
+    expect.fail(`${label}: length ${actual.length} != expected length ${expected.length}`);
+  }
+  const bad = mismatches(actual, expected, tol);
+  if (bad.length > 0) {
+    const first = bad.slice(0, 8).map((i) => `[${i}] got ${actual[i]} want ${expected[i]}`).join('; ');
+    expect.fail(`${label}: ${bad.length} of ${expected.length} elements differ (atol ${tol.atol ?? 1e-5}, rtol ${tol.rtol ?? 1e-5}); first: ${first}`);
+  }
+}
+
+/** Deterministic PRNG (mulberry32) so grids are reproducible from a seed. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomData(n: number, random: () => number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * random();
+  return out;
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// One config serves the library build (dist/, WGSL inlined through `?raw`) and vitest.
+export default defineConfig({
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' },
+    rollupOptions: { external: ['webgpu', /^node:/] },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Dawn is a native addon that keeps one Vulkan instance per process: forks, not threads.
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
