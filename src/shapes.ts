@@ -207,7 +207,10 @@ export function poolGeometry(op: string, xShape: unknown, options: PoolOptions, 
     if (left >= kernel[1] || right >= kernel[1]) fail(op, `padding [${left},${right}] along width must be smaller than the window width ${kernel[1]}`);
   }
   const g = windowGeometry(op, shape, kernel, strides, dilations, padding);
-  if (padding.kind === 'explicit') {
+  // Padded cells never take part in pooling, so a window that sees only padding has no value.
+  // Explicit pads can cause that, and so can 'same' with a dilation gap wider than a small input
+  // (e.g. height 1, window 2, dilation 3: the taps land at rows -1 and 2).
+  if (padding.kind !== 'valid') {
     const row = someWindowIsAllPadding(g.outHeight, g.inHeight, g.kernelHeight, g.strideHeight, g.dilationHeight, g.padTop);
     const col = someWindowIsAllPadding(g.outWidth, g.inWidth, g.kernelWidth, g.strideWidth, g.dilationWidth, g.padLeft);
     if (row >= 0) fail(op, `padding: the window at output row ${row} covers only padding; reduce the padding or the dilation`);

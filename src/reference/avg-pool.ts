@@ -4,9 +4,13 @@ import type { HostTensor } from './types.js';
 
 /** Mean over the real cells of each window: padded cells are neither summed nor counted (TF). */
 export function avgPool2d(x: HostTensor, options: PoolOptions): HostTensor {
-  const op = 'avgPool2d';
+  return avgPoolWith('avgPool2d', 'poolSize', x, options);
+}
+
+/** avgPool2d under another op name and window-size argument name, so pool() reports its own arguments. */
+export function avgPoolWith(op: string, sizeName: string, x: HostTensor, options: PoolOptions): HostTensor {
   const input = checkHost(x, op, 'x', 4);
-  const g = poolGeometry(op, input.shape, options);
+  const g = poolGeometry(op, input.shape, options, sizeName);
   const [N, H, W, C] = input.shape;
   const out = new Float32Array(g.batch * g.outHeight * g.outWidth * C);
   let o = 0;

@@ -4,9 +4,13 @@ import type { HostTensor } from './types.js';
 
 /** Max over each window; padded cells never take part. Starts from -Infinity and lets NaN win. */
 export function maxPool2d(x: HostTensor, options: PoolOptions): HostTensor {
-  const op = 'maxPool2d';
+  return maxPoolWith('maxPool2d', 'poolSize', x, options);
+}
+
+/** maxPool2d under another op name and window-size argument name, so pool() reports its own arguments. */
+export function maxPoolWith(op: string, sizeName: string, x: HostTensor, options: PoolOptions): HostTensor {
   const input = checkHost(x, op, 'x', 4);
-  const g = poolGeometry(op, input.shape, options);
+  const g = poolGeometry(op, input.shape, options, sizeName);
   const [N, H, W, C] = input.shape;
   const out = new Float32Array(g.batch * g.outHeight * g.outWidth * C);
   let o = 0;

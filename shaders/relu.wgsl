@@ -1,0 +1,27 @@
+// relu: out[i] = max(x[i], 0), NaN kept. One invocation per element.
+
+struct Params {
+  total: u32,      // number of elements
+  row_pitch: u32,  // invocations per row of the (possibly 2-D/3-D folded) dispatch grid
+}
+
+override WORKGROUP_SIZE: u32;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+// Integer test: compilers may assume float comparisons never see NaN.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + (gid.y + gid.z * groups.y) * params.row_pitch;
+  if (i >= params.total) {
+    return;
+  }
+  let v = x[i];
+  out[i] = select(select(0.0, v, v > 0.0), v, is_nan(v));
+}

@@ -1,0 +1,167 @@
+import { BufferPool } from './buffer-pool.js';
+import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './gpu-constants.js';
+import { cacheKey, dispatchGrid, type Program } from './kernels.js';
+
+/** A GPU-side failure (validation, out-of-memory, lost device), named by the kernels it touched. */
+export class GpuError extends Error {
+  override name = 'GpuError';
+}
+
+interface PendingOp {
+  program: Program;
+  /** Buffers bound in the shader's order: inputs, then the output. */
+  buffers: GPUBuffer[];
+}
+
+/**
+ * Hook for GPU timing (the profiler class implements it): gives each compute pass its timestamp
+ * writes, resolves the queries into the encoder before it is finished, and learns of each submit.
+ */
+export interface PassProfiler {
+  timestampWrites(kernelName: string): GPUComputePassTimestampWrites | undefined;
+  beforeFinish(encoder: GPUCommandEncoder): void;
+  afterSubmit(): void;
+}
+
+export interface DispatcherStats {
+  submits: number;
+  dispatches: number;
+  pipelines: number;
+}
+
+/**
+ * Records kernel calls and turns everything recorded into one command encoder and one submit
+ * when a result is needed. Owns the pipeline cache and the buffer pool.
+ */
+export class Dispatcher {
+  readonly pool: BufferPool;
+  private pending: PendingOp[] = [];
+  /** Buffers that live only until the next submit (uniforms, uploaded filters). */
+  private transient: GPUBuffer[] = [];
+  private modules = new Map<string, GPUShaderModule>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private counters = { submits: 0, dispatches: 0 };
+  private readonly maxPerDim: number;
+  profiler: PassProfiler | null = null;
+
+  constructor(readonly device: GPUDevice, readonly workgroupSize: number) {
+    this.pool = new BufferPool(device);
+    this.maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  record(program: Program, buffers: GPUBuffer[]): void {
+    this.pending.push({ program, buffers });
+  }
+
+  /** A buffer that is freed once the next submit has been made. */
+  transientBuffer(bytes: number, usage: number, label: string): GPUBuffer {
+    const buffer = this.pool.acquire(bytes, usage, label);
+    this.transient.push(buffer);
+    return buffer;
+  }
+
+  stats(): DispatcherStats {
+    return { ...this.counters, pipelines: this.pipelines.size };
+  }
+
+  private pipeline(program: Program): GPUComputePipeline {
+    const key = cacheKey(program);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const { name, shader } = program.kernel;
+      let module = this.modules.get(name);
+      if (!module) {
+        module = this.device.createShaderModule({ code: shader, label: name });
+        this.modules.set(name, module);
+      }
+      pipeline = this.device.createComputePipeline({
+        label: name,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants: program.constants },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private encode(encoder: GPUCommandEncoder, op: PendingOp): void {
+    const { kernel, invocations, uniforms } = op.program;
+    const pipeline = this.pipeline(op.program);
+    const { grid, rowPitch } = dispatchGrid(invocations, this.workgroupSize, this.maxPerDim);
+    const words = new Uint32Array([invocations, rowPitch, ...uniforms]);
+    const uniform = this.transientBuffer(words.byteLength, UNIFORM_USAGE, `${kernel.name}.params`);
+    this.device.queue.writeBuffer(uniform, 0, words);
+    const entries: GPUBindGroupEntry[] = op.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: op.buffers.length, resource: { buffer: uniform, size: Math.ceil(words.byteLength / 16) * 16 } });
+    const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
+    const timestampWrites = this.profiler?.timestampWrites(kernel.name);
+    const pass = encoder.beginComputePass(timestampWrites ? { label: kernel.name, timestampWrites } : { label: kernel.name });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    pass.end();
+    this.counters.dispatches++;
+  }
+
+  /**
+   * Encodes every recorded op (and `extra`, e.g. a readback copy) into one encoder, submits it,
+   * and resolves with the first GPU error its error scopes caught, as a GpuError naming the kernels.
+   */
+  submit(extra?: (encoder: GPUCommandEncoder) => void): Promise<void> {
+    const ops = this.pending;
+    this.pending = [];
+    const names = [...new Set(ops.map((op) => op.program.kernel.name))];
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: `condense: ${names.join(', ') || 'copy'}` });
+    for (const op of ops) this.encode(encoder, op);
+    this.profiler?.beforeFinish(encoder);
+    extra?.(encoder);
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.profiler?.afterSubmit();
+    const scopes = [this.device.popErrorScope(), this.device.popErrorScope()];
+    // Whatever was parked for this submit is free now: later queue writes are ordered after it.
+    for (const buffer of this.transient) this.pool.release(buffer, false);
+    this.transient = [];
+    this.pool.afterSubmit();
+    return Promise.all(scopes).then(([validation, oom]) => {
+      const error = validation ?? oom;
+      if (error) {
+        const kind = validation ? 'validation' : 'out-of-memory';
+        throw new GpuError(`GPU ${kind} error in kernel(s) [${names.join(', ')}]: ${error.message}`);
+      }
+    });
+  }
+
+  /** Submits everything recorded, copies `source` out through a MAP_READ staging buffer. */
+  async readBuffer(source: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
+    const staging = this.pool.acquire(bytes, STAGING_USAGE, `${label}.readback`);
+    const copyBytes = Math.ceil(bytes / 4) * 4;
+    const errors = this.submit((encoder) => encoder.copyBufferToBuffer(source, 0, staging, 0, copyBytes));
+    try {
+      await staging.mapAsync(MapMode.READ, 0, copyBytes);
+    } catch (e) {
+      await errors; // a GPU error explains a failed map better than the map's own message
+      throw new GpuError(`reading ${label} failed: ${(e as Error).message}`);
+    }
+    // Copy out before unmapping: the mapped range is detached by unmap().
+    const data = new Float32Array(staging.getMappedRange(0, copyBytes).slice(0, bytes));
+    staging.unmap();
+    this.pool.release(staging, false);
+    await errors;
+    return data;
+  }
+
+  destroy(): void {
+    this.pending = [];
+    this.transient = [];
+    this.pool.destroy();
+    this.pipelines.clear();
+    this.modules.clear();
+  }
+}

@@ -1,0 +1,11 @@
+export { createEngine, Engine } from './engine.js';
+export type { EngineOptions, EngineConv2dOptions, EngineStats, FilterInput } from './engine.js';
+export { Tensor, TensorStateError } from './tensor.js';
+export { GpuError } from './dispatcher.js';
+export type { PassProfiler, DispatcherStats } from './dispatcher.js';
+export { NoWebGpuError } from './device.js';
+export type { AdapterInfo, DeviceOptions } from './device.js';
+export { CondenseArgumentError } from './shapes.js';
+export type { Pair, Padding, Activation, PoolingType, PoolOptions, TfPoolOptions, Conv2dOptions, GlobalPoolOptions } from './shapes.js';
+export * as reference from './reference/index.js';
+export type { HostTensor } from './reference/index.js';

@@ -1,0 +1,24 @@
+import { afterAll } from 'vitest';
+import { createEngine, type Engine } from '../../src/index.js';
+
+let enginePromise: Promise<Engine> | undefined;
+
+/**
+ * The engine for a test file. No adapter is a failure, never a skip: the message says how to get
+ * one (on a machine without a GPU, SwiftShader from Chromium through Dawn).
+ */
+export function gpuEngine(): Promise<Engine> {
+  enginePromise ??= createEngine().catch((e: Error) => {
+    const message =
+      `\n\n*** NO WEBGPU ADAPTER: GPU tests cannot run and are FAILING, not skipped. ***\n${e.message}\n` +
+      `On Debian/Ubuntu: apt-get install -y chromium libvulkan1 (gives /usr/lib/chromium/vk_swiftshader_icd.json).\n`;
+    console.error(message);
+    throw new Error(message);
+  });
+  return enginePromise;
+}
+
+afterAll(async () => {
+  if (enginePromise) (await enginePromise.catch(() => undefined))?.destroy();
+  enginePromise = undefined;
+});
