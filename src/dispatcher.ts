@@ -7,8 +7,14 @@ export class GpuError extends Error {
   override name = 'GpuError';
 }
 
-interface PendingOp {
+/** A program with its workgroup grid worked out, checked against the device's limits. */
+export interface PlannedProgram {
   program: Program;
+  grid: [number, number, number];
+  rowPitch: number;
+}
+
+interface PendingOp extends PlannedProgram {
   /** Buffers bound in the shader's order: inputs, then the output. */
   buffers: GPUBuffer[];
 }
@@ -41,20 +47,28 @@ export class Dispatcher {
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
   private counters = { submits: 0, dispatches: 0 };
-  private readonly maxPerDim: number;
   profiler: PassProfiler | null = null;
 
-  constructor(readonly device: GPUDevice, readonly workgroupSize: number) {
+  constructor(readonly device: GPUDevice, readonly workgroupSize: number, private readonly maxPerDim: number) {
     this.pool = new BufferPool(device);
-    this.maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
   }
 
   get hasPending(): boolean {
     return this.pending.length > 0;
   }
 
-  record(program: Program, buffers: GPUBuffer[]): void {
-    this.pending.push({ program, buffers });
+  /** Works out the grid; throws (naming the op and the limit) before anything is allocated. */
+  plan(op: string, program: Program): PlannedProgram {
+    try {
+      return { program, ...dispatchGrid(program.invocations, this.workgroupSize, this.maxPerDim) };
+    } catch (e) {
+      (e as Error).message = `${op}: ${(e as Error).message}`;
+      throw e;
+    }
+  }
+
+  record(planned: PlannedProgram, buffers: GPUBuffer[]): void {
+    this.pending.push({ ...planned, buffers });
   }
 
   /** A buffer that is freed once the next submit has been made. */
@@ -90,8 +104,8 @@ export class Dispatcher {
 
   private encode(encoder: GPUCommandEncoder, op: PendingOp): void {
     const { kernel, invocations, uniforms } = op.program;
+    const { grid, rowPitch } = op;
     const pipeline = this.pipeline(op.program);
-    const { grid, rowPitch } = dispatchGrid(invocations, this.workgroupSize, this.maxPerDim);
     const words = new Uint32Array([invocations, rowPitch, ...uniforms]);
     const uniform = this.transientBuffer(words.byteLength, UNIFORM_USAGE, `${kernel.name}.params`);
     this.device.queue.writeBuffer(uniform, 0, words);

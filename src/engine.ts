@@ -12,6 +12,8 @@ import { Tensor, TensorStateError, type TensorOwner } from './tensor.js';
 export interface EngineOptions extends DeviceOptions {
   /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
   workgroupSize?: number;
+  /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
+  maxWorkgroupsPerDimension?: number;
 }
 
 export interface EngineConv2dOptions extends Conv2dOptions {
@@ -40,11 +42,11 @@ export class Engine implements TensorOwner {
   private dead: string | null = null;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number) {
+  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number) {
     this.device = device;
     this.adapterInfo = info;
     this.gpu = gpu;
-    this.dispatcher = new Dispatcher(device, workgroupSize);
+    this.dispatcher = new Dispatcher(device, workgroupSize, maxPerDim);
     this.noBias = device.createBuffer({ size: 16, usage: TENSOR_USAGE, label: 'conv2d.no-bias' });
     this.lost = device.lost.then((l) => {
       this.dead ??= `the GPU device was lost (${l.reason}: ${l.message})`;
@@ -60,7 +62,12 @@ export class Engine implements TensorOwner {
       device.destroy();
       fail('createEngine', `workgroupSize ${workgroupSize} exceeds this device's maxComputeInvocationsPerWorkgroup ${device.limits.maxComputeInvocationsPerWorkgroup}`);
     }
-    return new Engine(device, info, gpu, workgroupSize);
+    const cap = options.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
+    if (!Number.isInteger(cap) || cap < 1) {
+      device.destroy();
+      fail('createEngine', `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
+    }
+    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension));
   }
 
   // ---- tensors ----
@@ -109,12 +116,16 @@ export class Engine implements TensorOwner {
     const op = 'conv2d';
     if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${describe(options)}`);
     const input = this.input(x, op, 'x', 4);
-    const f = this.filterBuffer(filter, x.shape, options, op);
+    // Every check first; uploads only once the call is known to be good.
+    const f = this.resolveFilter(filter, x.shape, options, op);
     const g = convGeometry(op, x.shape, f.shape, options);
     const activation = checkActivation(options.activation, op);
-    const bias = options.bias === undefined ? null : this.biasBuffer(options.bias, g.outChannels, op);
+    const bias = options.bias === undefined ? null : this.resolveBias(options.bias, g.outChannels, op);
     const program = conv2dProgram(g, bias !== null, activation, this.dispatcher.workgroupSize);
-    return this.run(op, program, [input, f.buffer, bias ?? this.noBias], convOutShape(g));
+    const planned = this.dispatcher.plan(op, program);
+    const out = this.allocate(op, convOutShape(g), program.kernel.name);
+    this.dispatcher.record(planned, [input, f.buffer(), bias ? bias() : this.noBias, out]);
+    return this.wrap(out, convOutShape(g), program.kernel.name);
   }
 
   maxPool2d(x: Tensor, options: PoolOptions): Tensor {
@@ -184,8 +195,9 @@ export class Engine implements TensorOwner {
   }
 
   private run(op: string, program: Program, inputs: GPUBuffer[], outShape: readonly number[]): Tensor {
+    const planned = this.dispatcher.plan(op, program);
     const out = this.allocate(op, outShape, program.kernel.name);
-    this.dispatcher.record(program, [...inputs, out]);
+    this.dispatcher.record(planned, [...inputs, out]);
     return this.wrap(out, outShape, program.kernel.name);
   }
 
@@ -226,10 +238,11 @@ export class Engine implements TensorOwner {
     return this.dispatcher.pool.acquire(bytes, TENSOR_USAGE, label);
   }
 
-  private filterBuffer(filter: FilterInput, xShape: readonly number[], options: EngineConv2dOptions, op: string): { buffer: GPUBuffer; shape: number[] } {
+  /** The filter's shape, and how to get its buffer (uploading host data) once all checks pass. */
+  private resolveFilter(filter: FilterInput, xShape: readonly number[], options: EngineConv2dOptions, op: string): { shape: number[]; buffer: () => GPUBuffer } {
     if (filter instanceof Tensor) {
       const buffer = this.input(filter, op, 'filter');
-      return { buffer, shape: checkShape([...filter.shape], op, 'filter.shape', 4) };
+      return { shape: checkShape([...filter.shape], op, 'filter.shape', 4), buffer: () => buffer };
     }
     let data: Float32Array;
     let shape: number[];
@@ -249,22 +262,24 @@ export class Engine implements TensorOwner {
     } else {
       return fail(op, `filter must be a Tensor, a Float32Array or { data, shape }, got ${describe(filter)}`);
     }
-    convGeometry(op, xShape, shape, options); // reject before uploading anything
-    const buffer = this.dispatcher.transientBuffer(data.byteLength, TENSOR_USAGE, 'conv2d.filter');
-    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    return { buffer, shape };
+    return { shape, buffer: () => this.upload(data, 'conv2d.filter') };
   }
 
-  private biasBuffer(bias: Tensor | Float32Array | readonly number[], outChannels: number, op: string): GPUBuffer {
+  private resolveBias(bias: Tensor | Float32Array | readonly number[], outChannels: number, op: string): () => GPUBuffer {
     if (bias instanceof Tensor) {
       const buffer = this.input(bias, op, 'bias');
       if (bias.size !== outChannels) fail(op, `bias has ${bias.size} elements but the filter has ${outChannels} output channels (filter.shape[3])`);
-      return buffer;
+      return () => buffer;
     }
     if (!(bias instanceof Float32Array) && !Array.isArray(bias)) fail(op, `bias must be a Tensor, Float32Array or number[], got ${describe(bias)}`);
     if (bias.length !== outChannels) fail(op, `bias has ${bias.length} elements but the filter has ${outChannels} output channels (filter.shape[3])`);
     const data = bias instanceof Float32Array ? bias : Float32Array.from(bias);
-    const buffer = this.dispatcher.transientBuffer(data.byteLength, TENSOR_USAGE, 'conv2d.bias');
+    return () => this.upload(data, 'conv2d.bias');
+  }
+
+  /** Host data that lives only until the next submit. */
+  private upload(data: Float32Array, label: string): GPUBuffer {
+    const buffer = this.dispatcher.transientBuffer(data.byteLength, TENSOR_USAGE, label);
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }

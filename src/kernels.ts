@@ -4,7 +4,7 @@ import globalAvgPoolWgsl from '../shaders/global_avg_pool2d.wgsl?raw';
 import globalMaxPoolWgsl from '../shaders/global_max_pool2d.wgsl?raw';
 import maxPoolWgsl from '../shaders/max_pool2d.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
-import type { Activation, ConvGeometry, WindowGeometry } from './shapes.js';
+import { CondenseArgumentError, type Activation, type ConvGeometry, type WindowGeometry } from './shapes.js';
 
 /**
  * One plain object per kernel. Every shader's uniform struct starts with
@@ -109,6 +109,8 @@ export function dispatchGrid(invocations: number, workgroupSize: number, maxPerD
   if (rows <= maxPerDim) return { grid: [x, rows, 1], rowPitch: x * workgroupSize };
   const y = maxPerDim;
   const z = Math.ceil(rows / y);
-  if (z > maxPerDim) throw new RangeError(`dispatch of ${invocations} invocations exceeds maxComputeWorkgroupsPerDimension ${maxPerDim} in all three dimensions`);
+  if (z > maxPerDim) {
+    throw new CondenseArgumentError(`${invocations} invocations need more workgroups than maxComputeWorkgroupsPerDimension ${maxPerDim} allows in all three dimensions`);
+  }
   return { grid: [x, y, z], rowPitch: x * workgroupSize };
 }

@@ -22,3 +22,16 @@ afterAll(async () => {
   if (enginePromise) (await enginePromise.catch(() => undefined))?.destroy();
   enginePromise = undefined;
 });
+
+/** Runs `fn` inside a validation error scope and fails the test if the GPU reported anything. */
+export async function withValidation<T>(engine: Engine, fn: () => Promise<T>): Promise<T> {
+  engine.device.pushErrorScope('validation');
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    const error = await engine.device.popErrorScope();
+    if (error) throw new Error(`GPU validation error: ${error.message}`);
+  }
+  return result;
+}

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CondenseArgumentError, type Engine } from '../src/index.js';
+import { expectClose, rng } from './helpers/compare.js';
+import { casesFor, describeCase, randomParams, runEngine, runReference, type GridParams, type OpCase } from './helpers/cases.js';
+import { gpuEngine, withValidation } from './helpers/gpu.js';
+
+// f32 GPU sums against the float64-accumulating reference: conv sums up to 5*5*17 products.
+const TOL = { atol: 1e-4, rtol: 1e-4 };
+
+/** Either both sides reject the arguments with a CondenseArgumentError, or the results agree. */
+async function check(engine: Engine, c: OpCase): Promise<'ran' | 'rejected'> {
+  let expected;
+  try {
+    expected = runReference(c);
+  } catch (e) {
+    expect(e, describeCase(c)).toBeInstanceOf(CondenseArgumentError);
+    const x = engine.tensor(c.x.data, c.x.shape);
+    expect(() => runEngine(engine, c, x), describeCase(c)).toThrow(CondenseArgumentError);
+    x.dispose();
+    return 'rejected';
+  }
+  const x = engine.tensor(c.x.data, c.x.shape);
+  const y = runEngine(engine, c, x);
+  expect(y.shape, describeCase(c)).toEqual(expected.shape);
+  expectClose(await y.read(), expected.data, TOL, describeCase(c));
+  x.dispose();
+  y.dispose();
+  return 'ran';
+}
+
+describe('GPU vs reference, seeded grid', () => {
+  it('agrees on 300 random shapes x 7 ops', async () => {
+    const engine = await gpuEngine();
+    const random = rng(20261129);
+    const counts = { ran: 0, rejected: 0 };
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 300; i++) {
+        for (const c of casesFor(randomParams(random), random)) counts[await check(engine, c)]++;
+      }
+    });
+    // Most cases must actually run: a grid that only exercises rejection would prove nothing.
+    expect(counts.ran).toBeGreaterThan(1500);
+    expect(counts.ran + counts.rejected).toBe(2100);
+  });
+
+  it('propagates NaN, +Inf and -Inf exactly as the reference does', async () => {
+    const engine = await gpuEngine();
+    const random = rng(31337);
+    let specialsSeen = 0;
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 60; i++) {
+        for (const c of casesFor(randomParams(random), random, 0.05)) {
+          if ((await check(engine, c)) === 'ran') specialsSeen += c.x.data.filter((v) => !Number.isFinite(v)).length;
+        }
+      }
+    });
+    expect(specialsSeen).toBeGreaterThan(1000);
+  });
+
+  it('covers the edges: 1x1 inputs, window = input, odd channels, stride > window', async () => {
+    const engine = await gpuEngine();
+    const random = rng(7);
+    const edges: Partial<GridParams>[] = [
+      { h: 1, w: 1, kh: 1, kw: 1 },
+      { h: 5, w: 5, kh: 5, kw: 5, padding: 'valid' },
+      { h: 33, w: 33, c: 17, kh: 3, kw: 3, sh: 3, sw: 3, dh: 2, dw: 2 },
+      { h: 7, w: 3, kh: 2, kw: 2, sh: 3, sw: 3, padding: 'same' },
+      { h: 9, w: 4, c: 5, kh: 1, kw: 4, sh: 1, sw: 2, dh: 2, dw: 1, padding: 'same' },
+      { n: 3, h: 2, w: 31, c: 1, kh: 2, kw: 5, sh: 2, sw: 1, padding: 'valid' },
+    ];
+    await withValidation(engine, async () => {
+      for (const edge of edges) {
+        const p: GridParams = { n: 2, h: 8, w: 8, c: 3, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, padding: 'same', cout: 4, bias: true, activation: 'relu', ...edge };
+        for (const c of casesFor(p, random)) expect(await check(engine, c)).toBe('ran');
+      }
+    });
+  });
+});
+
+describe('GPU vs reference, fast-check properties', () => {
+  const params = fc.record({
+    n: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 33 }), w: fc.integer({ min: 1, max: 33 }), c: fc.integer({ min: 1, max: 17 }),
+    kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }), sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
+    dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }), padding: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+    cout: fc.integer({ min: 1, max: 9 }), bias: fc.boolean(), activation: fc.constantFrom<'linear' | 'relu'>('linear', 'relu'),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  });
+
+  it('every op matches the reference or both reject', async () => {
+    const engine = await gpuEngine();
+    await withValidation(engine, () =>
+      fc.assert(
+        fc.asyncProperty(params, async ({ seed, ...p }) => {
+          for (const c of casesFor(p, rng(seed))) await check(engine, c);
+        }),
+        { seed: 424242, numRuns: 80 },
+      ),
+    );
+  });
+
+  it('explicit padding: pooling and conv agree with the reference', async () => {
+    const engine = await gpuEngine();
+    const explicit = fc.record({
+      n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 17 }), w: fc.integer({ min: 1, max: 17 }), c: fc.integer({ min: 1, max: 6 }),
+      kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }), sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
+      dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }),
+      pads: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 4, maxLength: 4 }),
+      cout: fc.integer({ min: 1, max: 5 }), bias: fc.boolean(), activation: fc.constantFrom<'linear' | 'relu'>('linear', 'relu'),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    });
+    await withValidation(engine, () =>
+      fc.assert(
+        fc.asyncProperty(explicit, async ({ seed, pads, ...p }) => {
+          const padding = [[pads[0], pads[1]], [pads[2], pads[3]]] as const;
+          for (const c of casesFor({ ...p, padding }, rng(seed))) await check(engine, c);
+        }),
+        { seed: 99, numRuns: 60 },
+      ),
+    );
+  });
+});
