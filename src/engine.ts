@@ -77,6 +77,7 @@ export class Engine implements TensorOwner {
     const op = 'tensor';
     this.alive(op);
     const s = checkShape(shape, op, 'shape');
+    this.checkFits(op, s);
     checkData(data, s, op, 'data');
     const buffer = this.allocate(op, s, 'tensor');
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
@@ -226,8 +227,13 @@ export class Engine implements TensorOwner {
     return buffer;
   }
 
-  /** Checks the device's size limits before anything is allocated. */
+
   private allocate(op: string, shape: readonly number[], label: string): GPUBuffer {
+    return this.dispatcher.pool.acquire(this.checkFits(op, shape), TENSOR_USAGE, label);
+  }
+
+  /** Checks the device's size limits before anything is allocated; returns the byte size. */
+  private checkFits(op: string, shape: readonly number[]): number {
     const bytes = sizeOf(shape) * 4;
     const { maxStorageBufferBindingSize, maxBufferSize } = this.device.limits;
     const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
@@ -235,7 +241,7 @@ export class Engine implements TensorOwner {
       const which = maxStorageBufferBindingSize <= maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
       fail(op, `the result of shape ${shapeToString(shape)} needs ${bytes} bytes, past this device's ${which} of ${limit} bytes`);
     }
-    return this.dispatcher.pool.acquire(bytes, TENSOR_USAGE, label);
+    return bytes;
   }
 
   /** The filter's shape, and how to get its buffer (uploading host data) once all checks pass. */
