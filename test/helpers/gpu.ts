@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { createEngine, type Engine } from '../../src/index.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
 
 let enginePromise: Promise<Engine> | undefined;
 
@@ -7,8 +7,8 @@ let enginePromise: Promise<Engine> | undefined;
  * The engine for a test file. No adapter is a failure, never a skip: the message says how to get
  * one (on a machine without a GPU, SwiftShader from Chromium through Dawn).
  */
-export function gpuEngine(): Promise<Engine> {
-  enginePromise ??= createEngine().catch((e: Error) => {
+export function gpuEngine(options?: EngineOptions): Promise<Engine> {
+  enginePromise ??= createEngine(options).catch((e: Error) => {
     const message =
       `\n\n*** NO WEBGPU ADAPTER: GPU tests cannot run and are FAILING, not skipped. ***\n${e.message}\n` +
       `On Debian/Ubuntu: apt-get install -y chromium libvulkan1 (gives /usr/lib/chromium/vk_swiftshader_icd.json).\n`;
