@@ -4,6 +4,9 @@
 struct Params {
   total: u32,
   row_pitch: u32,
+  out_start: u32,  // first output element of this chunk (ops split to fit binding limits)
+  in_shift: u32,   // elements before the bound input range
+  out_shift: u32,  // elements before the bound output range
   in_height: u32,
   in_width: u32,
   channels: u32,
@@ -32,8 +35,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (i >= params.total) {
     return;
   }
-  let c = i % params.channels;
-  let pixel = i / params.channels;
+  let g = i + params.out_start;
+  let c = g % params.channels;
+  let pixel = g / params.channels;
   let ow = pixel % params.out_width;
   let oh = (pixel / params.out_width) % params.out_height;
   let n = pixel / (params.out_width * params.out_height);
@@ -52,9 +56,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       if (iw < 0 || iw >= i32(params.in_width)) {
         continue;
       }
-      sum += x[((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * params.channels + c];
+      sum += x[((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * params.channels + c - params.in_shift];
       count++;
     }
   }
-  out[i] = sum / f32(count);
+  out[g - params.out_shift] = sum / f32(count);
 }

@@ -5,6 +5,9 @@
 struct Params {
   total: u32,
   row_pitch: u32,
+  out_start: u32,  // first output element of this chunk (ops split to fit binding limits)
+  in_shift: u32,   // elements before the bound input range
+  out_shift: u32,  // elements before the bound output range
   in_height: u32,
   in_width: u32,
   in_channels: u32,
@@ -42,8 +45,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (i >= params.total) {
     return;
   }
-  let co = i % params.out_channels;
-  let pixel = i / params.out_channels;
+  let g = i + params.out_start;
+  let co = g % params.out_channels;
+  let pixel = g / params.out_channels;
   let ow = pixel % params.out_width;
   let oh = (pixel / params.out_width) % params.out_height;
   let n = pixel / (params.out_width * params.out_height);
@@ -64,7 +68,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       if (iw < 0 || iw >= i32(params.in_width)) {
         continue;
       }
-      let x_base = ((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * cin;
+      let x_base = ((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * cin - params.in_shift;
       let f_base = (kh * params.kernel_width + kw) * cin * cout + co;
       for (var ci = 0u; ci < cin; ci++) {
         sum += x[x_base + ci] * weights[f_base + ci * cout];
@@ -77,5 +81,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (ACTIVATION == 1u) {
     sum = select(select(0.0, sum, sum > 0.0), sum, is_nan(sum));
   }
-  out[i] = sum;
+  out[g - params.out_shift] = sum;
 }

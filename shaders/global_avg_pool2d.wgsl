@@ -1,11 +1,17 @@
 // global_avg_pool2d: the mean over H*W of each (n, c). One invocation per (n, c), channel
 // fastest, so every step of the loop reads one contiguous run of channels across invocations.
+// An image too big for one binding is averaged in bands whose sums are divided by H*W / bands,
+// so that the mean of the band results is the mean of the image.
 
 struct Params {
   total: u32,      // N * C
   row_pitch: u32,
-  plane: u32,      // H * W
+  out_start: u32,  // first output element of this chunk (ops split to fit binding limits)
+  in_shift: u32,   // elements before the bound input range
+  out_shift: u32,  // elements before the bound output range
+  plane: u32,      // positions summed per (n, c): H * W, or one band's share of it
   channels: u32,
+  divisor: f32,    // H * W, or H * W / bands for one band
 }
 
 override WORKGROUP_SIZE: u32;
@@ -20,12 +26,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (i >= params.total) {
     return;
   }
-  let c = i % params.channels;
-  let n = i / params.channels;
-  let base = n * params.plane * params.channels + c;
+  let g = i + params.out_start;
+  let c = g % params.channels;
+  let n = g / params.channels;
+  let base = n * params.plane * params.channels + c - params.in_shift;
   var sum = 0.0;
   for (var p = 0u; p < params.plane; p++) {
     sum += x[base + p * params.channels];
   }
-  out[i] = sum / f32(params.plane);
+  out[g - params.out_shift] = sum / params.divisor;
 }

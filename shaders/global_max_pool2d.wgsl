@@ -4,6 +4,9 @@
 struct Params {
   total: u32,      // N * C
   row_pitch: u32,
+  out_start: u32,  // first output element of this chunk (ops split to fit binding limits)
+  in_shift: u32,   // elements before the bound input range
+  out_shift: u32,  // elements before the bound output range
   plane: u32,      // H * W
   channels: u32,
   // Bits of -inf, from the host: a WGSL constant expression may not evaluate to an infinity.
@@ -26,9 +29,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (i >= params.total) {
     return;
   }
-  let c = i % params.channels;
-  let n = i / params.channels;
-  let base = n * params.plane * params.channels + c;
+  let g = i + params.out_start;
+  let c = g % params.channels;
+  let n = g / params.channels;
+  let base = n * params.plane * params.channels + c - params.in_shift;
   var m = bitcast<f32>(params.neg_inf_bits);
   for (var p = 0u; p < params.plane; p++) {
     let v = x[base + p * params.channels];
@@ -36,5 +40,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       m = v;
     }
   }
-  out[i] = m;
+  out[g - params.out_shift] = m;
 }

@@ -3,6 +3,9 @@
 struct Params {
   total: u32,      // number of elements
   row_pitch: u32,  // invocations per row of the (possibly 2-D/3-D folded) dispatch grid
+  out_start: u32,  // first output element of this chunk (ops split to fit binding limits)
+  in_shift: u32,   // elements before the bound input range
+  out_shift: u32,  // elements before the bound output range
 }
 
 override WORKGROUP_SIZE: u32;
@@ -22,6 +25,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (i >= params.total) {
     return;
   }
-  let v = x[i];
-  out[i] = select(select(0.0, v, v > 0.0), v, is_nan(v));
+  let g = i + params.out_start;
+  let v = x[g - params.in_shift];
+  out[g - params.out_shift] = select(select(0.0, v, v > 0.0), v, is_nan(v));
 }

@@ -15,8 +15,8 @@ export interface PlannedProgram {
 }
 
 interface PendingOp extends PlannedProgram {
-  /** Buffers bound in the shader's order: inputs, then the output. */
-  buffers: GPUBuffer[];
+  /** Bindings in the shader's order: inputs, then the output (whole buffers or byte ranges). */
+  bindings: GPUBufferBinding[];
 }
 
 /**
@@ -67,8 +67,8 @@ export class Dispatcher {
     }
   }
 
-  record(planned: PlannedProgram, buffers: GPUBuffer[]): void {
-    this.pending.push({ ...planned, buffers });
+  record(planned: PlannedProgram, bindings: GPUBufferBinding[]): void {
+    this.pending.push({ ...planned, bindings });
   }
 
   /** A buffer that is freed once the next submit has been made. */
@@ -109,8 +109,8 @@ export class Dispatcher {
     const words = new Uint32Array([invocations, rowPitch, ...uniforms]);
     const uniform = this.transientBuffer(words.byteLength, UNIFORM_USAGE, `${kernel.name}.params`);
     this.device.queue.writeBuffer(uniform, 0, words);
-    const entries: GPUBindGroupEntry[] = op.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    entries.push({ binding: op.buffers.length, resource: { buffer: uniform, size: Math.ceil(words.byteLength / 16) * 16 } });
+    const entries: GPUBindGroupEntry[] = op.bindings.map((resource, binding) => ({ binding, resource }));
+    entries.push({ binding: op.bindings.length, resource: { buffer: uniform, size: Math.ceil(words.byteLength / 16) * 16 } });
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
     const timestampWrites = this.profiler?.timestampWrites(kernel.name);
     const pass = encoder.beginComputePass(timestampWrites ? { label: kernel.name, timestampWrites } : { label: kernel.name });

@@ -7,6 +7,7 @@ import {
   normalizePair, poolGeometry, poolOutShape, shapeToString, sizeOf, tfPoolToPoolOptions,
   type Conv2dOptions, type GlobalPoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
 } from './shapes.js';
+import { batchChunks, bindRange, planeBands, planElementChunks, windowRowChunks, type Chunk, type SplitLimits } from './split.js';
 import { Tensor, TensorStateError, type TensorOwner } from './tensor.js';
 
 export interface EngineOptions extends DeviceOptions {
@@ -14,6 +15,11 @@ export interface EngineOptions extends DeviceOptions {
   workgroupSize?: number;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
   maxWorkgroupsPerDimension?: number;
+  /**
+   * Caps below the device's own buffer limits (for tests, or to leave headroom). Ops split their
+   * work so every binding fits maxStorageBufferBindingSize; no tensor may pass maxBufferSize.
+   */
+  limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number };
 }
 
 export interface EngineConv2dOptions extends Conv2dOptions {
@@ -40,10 +46,17 @@ export class Engine implements TensorOwner {
   private noBias: GPUBuffer;
   private gpu: GPU | undefined;
   private dead: string | null = null;
+  private limits: SplitLimits & { maxBuffer: number };
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number) {
+  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits']) {
     this.device = device;
+    const dl = device.limits;
+    this.limits = {
+      maxBinding: Math.min(dl.maxStorageBufferBindingSize, limits?.maxStorageBufferBindingSize ?? Infinity),
+      maxBuffer: Math.min(dl.maxBufferSize, limits?.maxBufferSize ?? Infinity),
+      alignment: dl.minStorageBufferOffsetAlignment,
+    };
     this.adapterInfo = info;
     this.gpu = gpu;
     this.dispatcher = new Dispatcher(device, workgroupSize, maxPerDim);
@@ -55,8 +68,12 @@ export class Engine implements TensorOwner {
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
+    const op = 'createEngine';
     const workgroupSize = options.workgroupSize ?? WORKGROUP_SIZE;
-    if (!Number.isInteger(workgroupSize) || workgroupSize < 1) fail('createEngine', `workgroupSize must be a positive integer, got ${describe(workgroupSize)}`);
+    if (!Number.isInteger(workgroupSize) || workgroupSize < 1) fail(op, `workgroupSize must be a positive integer, got ${describe(workgroupSize)}`);
+    for (const [name, v] of Object.entries(options.limits ?? {})) {
+      if (!Number.isInteger(v) || v < 256) fail(op, `limits.${name} must be an integer of at least 256 bytes, got ${describe(v)}`);
+    }
     const { device, info, gpu } = await acquireDevice(options);
     if (workgroupSize > device.limits.maxComputeInvocationsPerWorkgroup || workgroupSize > device.limits.maxComputeWorkgroupSizeX) {
       device.destroy();
@@ -65,9 +82,9 @@ export class Engine implements TensorOwner {
     const cap = options.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
     if (!Number.isInteger(cap) || cap < 1) {
       device.destroy();
-      fail('createEngine', `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
+      fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
     }
-    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension));
+    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits);
   }
 
   // ---- tensors ----
@@ -110,7 +127,7 @@ export class Engine implements TensorOwner {
   relu(x: Tensor): Tensor {
     const op = 'relu';
     const input = this.input(x, op, 'x');
-    return this.run(op, reluProgram(x.size, this.dispatcher.workgroupSize), [input], x.shape);
+    return this.run(op, reluProgram(this.dispatcher.workgroupSize), input, x.shape, planElementChunks(x.size, this.limits));
   }
 
   conv2d(x: Tensor, filter: FilterInput, options: EngineConv2dOptions = {}): Tensor {
@@ -122,11 +139,10 @@ export class Engine implements TensorOwner {
     const g = convGeometry(op, x.shape, f.shape, options);
     const activation = checkActivation(options.activation, op);
     const bias = options.bias === undefined ? null : this.resolveBias(options.bias, g.outChannels, op);
+    this.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
     const program = conv2dProgram(g, bias !== null, activation, this.dispatcher.workgroupSize);
-    const planned = this.dispatcher.plan(op, program);
-    const out = this.allocate(op, convOutShape(g), program.kernel.name);
-    this.dispatcher.record(planned, [input, f.buffer(), bias ? bias() : this.noBias, out]);
-    return this.wrap(out, convOutShape(g), program.kernel.name);
+    const chunks = windowRowChunks(op, g, g.outChannels, this.limits);
+    return this.run(op, program, input, convOutShape(g), chunks, () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.noBias }]);
   }
 
   maxPool2d(x: Tensor, options: PoolOptions): Tensor {
@@ -186,20 +202,71 @@ export class Engine implements TensorOwner {
   private windowPool(op: string, type: PoolingType, x: Tensor, options: PoolOptions, sizeName = 'poolSize'): Tensor {
     const input = this.input(x, op, 'x', 4);
     const g = poolGeometry(op, x.shape, options, sizeName);
-    return this.run(op, poolProgram(type, g, this.dispatcher.workgroupSize), [input], poolOutShape(g));
+    const chunks = windowRowChunks(op, g, g.inChannels, this.limits);
+    return this.run(op, poolProgram(type, g, this.dispatcher.workgroupSize), input, poolOutShape(g), chunks);
   }
 
   private globalPool(op: string, type: PoolingType, x: Tensor, options: GlobalPoolOptions | undefined): Tensor {
     const input = this.input(x, op, 'x', 4);
     const keepDims = checkKeepDims(options, op);
-    return this.run(op, globalPoolProgram(type, x.shape, this.dispatcher.workgroupSize), [input], globalPoolOutShape(x.shape, op, keepDims));
+    return this.reduceGlobal(op, type, input, x.shape, globalPoolOutShape(x.shape, op, keepDims));
   }
 
-  private run(op: string, program: Program, inputs: GPUBuffer[], outShape: readonly number[]): Tensor {
-    const planned = this.dispatcher.plan(op, program);
+  /**
+   * Global pooling of `input` (shape [N, H, W, C]). An image past the binding limit is reduced in
+   * bands of its plane into an [N, bands, 1, C] image of partial results, which is reduced in turn.
+   */
+  private reduceGlobal(op: string, type: PoolingType, input: GPUBuffer, shape: readonly number[], outShape: readonly number[]): Tensor {
+    const [n, h, w, c] = shape;
+    const wg = this.dispatcher.workgroupSize;
+    if (h * w * c * 4 + this.limits.alignment <= this.limits.maxBinding) {
+      return this.run(op, globalPoolProgram(type, h * w, c, h * w, wg), input, outShape, batchChunks(op, shape, this.limits));
+    }
+    const { perImage, bands } = planeBands(op, shape, this.limits);
+    const planned = bands.map((b) => {
+      const slot = b.image * perImage + b.index;
+      const out = bindRange(slot * c, (slot + 1) * c, this.limits.alignment);
+      // The kernel reads x[n * plane * C + c - in_shift + p * C] and writes out[n * C + c - out_shift]
+      // with n = b.image; these shifts move both onto the band (u32 arithmetic wraps, so they may be "negative").
+      const inShift = b.image * b.count * c - (b.image * h * w + b.first) * c + b.input.shift;
+      const outShift = b.image * c - slot * c + out.shift;
+      const program = globalPoolProgram(type, b.count, c, (h * w) / perImage, wg);
+      const p = this.dispatcher.plan(op, { ...program, invocations: c, uniforms: [b.image * c, inShift >>> 0, outShift >>> 0, ...program.uniforms] });
+      return { band: b, out, planned: p };
+    });
+    const partial = this.allocate(op, [n, perImage, 1, c], `${op}.bands`);
+    try {
+      for (const { band, out, planned: p } of planned) {
+        this.dispatcher.record(p, [{ buffer: input, offset: band.input.offset, size: band.input.size }, { buffer: partial, offset: out.offset, size: out.size }]);
+      }
+      return this.reduceGlobal(op, type, partial, [n, perImage, 1, c], outShape);
+    } finally {
+      this.dispatcher.pool.release(partial, true);
+    }
+  }
+
+  /**
+   * Plans every chunk (one dispatch each, all in the same submit), then allocates and uploads:
+   * a call that cannot run throws before touching the GPU. `extras` are the bindings between
+   * input and output (filter, bias), bound whole.
+   */
+  private run(op: string, program: Program, input: GPUBuffer, outShape: readonly number[], chunks: Chunk[], extras: () => GPUBufferBinding[] = () => []): Tensor {
+    const planned = chunks.map((c) =>
+      this.dispatcher.plan(op, { ...program, invocations: c.outCount, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] }),
+    );
     const out = this.allocate(op, outShape, program.kernel.name);
-    this.dispatcher.record(planned, [...inputs, out]);
+    const middle = extras();
+    chunks.forEach((c, k) => {
+      const x = { buffer: input, offset: c.input.offset, size: c.input.size };
+      this.dispatcher.record(planned[k], [x, ...middle, { buffer: out, offset: c.output.offset, size: c.output.size }]);
+    });
     return this.wrap(out, outShape, program.kernel.name);
+  }
+
+  private checkBinding(op: string, name: string, bytes: number): void {
+    if (bytes > this.limits.maxBinding) {
+      fail(op, `${name} needs ${bytes} bytes bound at once, past this device's maxStorageBufferBindingSize of ${this.limits.maxBinding} bytes`);
+    }
   }
 
   private wrap(buffer: GPUBuffer, shape: readonly number[], label: string): Tensor {
@@ -235,11 +302,8 @@ export class Engine implements TensorOwner {
   /** Checks the device's size limits before anything is allocated; returns the byte size. */
   private checkFits(op: string, shape: readonly number[]): number {
     const bytes = sizeOf(shape) * 4;
-    const { maxStorageBufferBindingSize, maxBufferSize } = this.device.limits;
-    const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
-    if (bytes > limit) {
-      const which = maxStorageBufferBindingSize <= maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-      fail(op, `the result of shape ${shapeToString(shape)} needs ${bytes} bytes, past this device's ${which} of ${limit} bytes`);
+    if (bytes > this.limits.maxBuffer) {
+      fail(op, `a tensor of shape ${shapeToString(shape)} needs ${bytes} bytes, past this device's maxBufferSize of ${this.limits.maxBuffer} bytes`);
     }
     return bytes;
   }

@@ -8,8 +8,9 @@ import { CondenseArgumentError, type Activation, type ConvGeometry, type WindowG
 
 /**
  * One plain object per kernel. Every shader's uniform struct starts with
- * `total` (invocations that do work) and `row_pitch` (invocations per row of the folded grid);
- * the dispatcher fills those two, the op fills the rest (`uniforms`).
+ * `total` (invocations that do work) and `row_pitch` (invocations per row of the folded grid),
+ * which the dispatcher fills; then `out_start`, `in_shift`, `out_shift`, which place a chunk of a
+ * split op (src/split.ts) and the engine fills; then the op's own words (`uniforms`).
  */
 export interface KernelDef {
   name: string;
@@ -40,7 +41,7 @@ export interface Program {
   constants: Record<string, number>;
   /** Invocations that do work, one per output element. */
   invocations: number;
-  /** u32 words after `total` and `row_pitch`, in the struct's order. */
+  /** u32 words after `total` and `row_pitch` (chunk words first), in the struct's order. */
   uniforms: number[];
 }
 
@@ -57,6 +58,11 @@ export function cacheKey(program: Pick<Program, 'kernel' | 'constants'>): string
   return `${program.kernel.name}|${consts}`;
 }
 
+/** A float uniform travels as its bit pattern among the u32 words. */
+export function f32Bits(v: number): number {
+  return new Uint32Array(new Float32Array([v]).buffer)[0];
+}
+
 function windowWords(g: WindowGeometry): number[] {
   return [
     g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth,
@@ -64,8 +70,8 @@ function windowWords(g: WindowGeometry): number[] {
   ];
 }
 
-export function reluProgram(size: number, workgroupSize: number): Program {
-  return { kernel: kernels.relu, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: size, uniforms: [] };
+export function reluProgram(workgroupSize: number): Program {
+  return { kernel: kernels.relu, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [] };
 }
 
 export function conv2dProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program {
@@ -87,13 +93,13 @@ export function poolProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSiz
   };
 }
 
-export function globalPoolProgram(type: 'MAX' | 'AVG', shape: readonly number[], workgroupSize: number): Program {
-  const [n, h, w, c] = shape;
+/** `plane` positions per (n, c); `divisor` (any float) is what an average divides its sum by. */
+export function globalPoolProgram(type: 'MAX' | 'AVG', plane: number, channels: number, divisor: number, workgroupSize: number): Program {
   return {
     kernel: type === 'MAX' ? kernels.globalMaxPool2d : kernels.globalAvgPool2d,
     constants: { WORKGROUP_SIZE: workgroupSize },
-    invocations: n * c,
-    uniforms: type === 'MAX' ? [h * w, c, NEG_INF_BITS] : [h * w, c],
+    invocations: 0,
+    uniforms: type === 'MAX' ? [plane, channels, NEG_INF_BITS] : [plane, channels, f32Bits(divisor)],
   };
 }
 
