@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Dawn is a native addon that keeps one Vulkan instance per process: forks, not threads.
     pool: 'forks',
+    // The soak tests force collections to measure the JS heap.
+    execArgv: ['--expose-gc'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
