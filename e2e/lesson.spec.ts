@@ -143,6 +143,11 @@ test('the condensed canvas has the size the window, stride and padding give', as
     await expect(page.locator('#panel-condense')).toContainText(`[1, ${n}, ${n}, 1]`);
     await expect(page.locator('#panel-condense')).toHaveAttribute('data-agrees', 'true');
   }
+  // Pooling past the map's size is refused with the engine's message, and the other stages stay.
+  await setPool(page, 8, 8, 'valid', 3);
+  await expect(page.locator('#panel-condense')).toContainText("window height 8 (kernel 8, dilation 1) is larger than the input height 2 with 'valid' padding");
+  await expect(page.locator('#panel-condense')).not.toHaveAttribute('data-shape', /./);
+  await expect(page.locator('#panel-detect')).toHaveAttribute('data-agrees', 'true');
 });
 
 test('repeated pooling merges the two dots into one', async ({ page }) => {

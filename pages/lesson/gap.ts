@@ -13,7 +13,7 @@ export function gapRow(container: HTMLElement, gap: GapResult, labels: readonly 
   container.replaceChildren();
   for (let c = 0; c < count; c++) {
     const cell = el('figure', { class: 'gap-cell', 'data-channel': String(c) });
-    const canvas = el('canvas', { id: `canvas-gap-${c}` });
+    const canvas = el('canvas', { id: `canvas-gap-${c}`, role: 'img', 'aria-label': `feature map: ${labels[c] ?? c + 1}` });
     drawMap(canvas, channel(maps.data, maps.shape, c), h, w, { colormap: 'viridis', range: { min: 0, max: max || 1 }, displaySize: 100 });
     const bar = el('div', { class: 'bar' });
     const fill = el('div');

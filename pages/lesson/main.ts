@@ -194,6 +194,7 @@ async function render(): Promise<void> {
   const gap = await runGap(image, size);
   debug.gap = gap;
   ui.status.textContent = statusText(performance.now() - t0);
+  ui.status.classList.remove('error');
 }
 
 async function runGap(image: GrayImage, size: number): Promise<GapResult> {

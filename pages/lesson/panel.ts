@@ -15,9 +15,9 @@ export class Panel {
   private readonly legend: HTMLElement;
   private readonly check: HTMLElement;
 
-  constructor(parent: HTMLElement, id: string, title: string, private readonly colormap: ColorMapName, private readonly displaySize = 256) {
+  constructor(parent: HTMLElement, id: string, private readonly titleText: string, private readonly colormap: ColorMapName, private readonly displaySize = 256) {
     this.figure = el('figure', { id: `panel-${id}`, 'data-stage': id });
-    this.canvas = el('canvas', { id: `canvas-${id}`, width: '1', height: '1' });
+    this.canvas = el('canvas', { id: `canvas-${id}`, width: '1', height: '1', role: 'img', 'aria-label': titleText });
     const caption = el('figcaption');
     this.shape = el('span', { class: 'shape' });
     this.detail = el('div');
@@ -25,7 +25,7 @@ export class Panel {
     this.legend.style.background = cssGradient(colormap);
     this.check = el('div');
     const head = el('div');
-    head.append(el('span', { class: 'title' }, title), ' ', this.shape);
+    head.append(el('span', { class: 'title' }, titleText), ' ', this.shape);
     caption.append(head, this.legend, this.detail, this.check);
     this.figure.append(this.canvas, caption);
     this.canvas.style.width = this.canvas.style.height = `${displaySize}px`;
@@ -38,6 +38,7 @@ export class Panel {
   show(shape: readonly number[], map: Float32Array, height: number, width: number, extra = '', result?: StageResult): void {
     const range = drawMap(this.canvas, map, height, width, { colormap: this.colormap, displaySize: this.displaySize });
     this.shape.textContent = shapeText(shape);
+    this.canvas.setAttribute('aria-label', `${this.titleText}, shape ${shapeText(shape)}`);
     this.figure.dataset.shape = JSON.stringify(shape);
     this.detail.textContent = `values ${formatValue(range.min)} … ${formatValue(range.max)}` + (extra ? ` · ${extra}` : '');
     if (result) this.showTiming(result);
