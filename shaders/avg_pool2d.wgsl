@@ -1,5 +1,7 @@
-// avg_pool2d over NHWC: the mean of the real cells of each window; padded cells are neither summed
-// nor counted (TF). One invocation per output element, channel fastest.
+// avg_pool2d over NHWC: the mean of the real cells of each window. Padded cells are never summed;
+// they are counted only with COUNT_INCLUDE_PAD (PyTorch's count_include_pad), and then only those
+// inside the declared padding, not a ceil-mode overhang. One invocation per output element,
+// channel fastest; NCHW callers run it over [N*C, H, W, 1].
 
 struct Params {
   total: u32,
@@ -20,10 +22,12 @@ struct Params {
   dilation_width: u32,
   pad_top: u32,
   pad_left: u32,
-  _pad: u32,
+  pad_bottom: u32,
+  pad_right: u32,
 }
 
 override WORKGROUP_SIZE: u32;
+override COUNT_INCLUDE_PAD: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -48,16 +52,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   var count = 0u;
   for (var kh = 0u; kh < params.kernel_height; kh++) {
     let ih = h0 + i32(kh * params.dilation_height);
-    if (ih < 0 || ih >= i32(params.in_height)) {
-      continue;
-    }
+    let row_real = ih >= 0 && ih < i32(params.in_height);
+    let row_padded = ih >= -i32(params.pad_top) && ih < i32(params.in_height + params.pad_bottom);
     for (var kw = 0u; kw < params.kernel_width; kw++) {
       let iw = w0 + i32(kw * params.dilation_width);
-      if (iw < 0 || iw >= i32(params.in_width)) {
-        continue;
+      let real = row_real && iw >= 0 && iw < i32(params.in_width);
+      if (real) {
+        sum += x[((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * params.channels + c - params.in_shift];
       }
-      sum += x[((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * params.channels + c - params.in_shift];
-      count++;
+      if (COUNT_INCLUDE_PAD) {
+        if (row_padded && iw >= -i32(params.pad_left) && iw < i32(params.in_width + params.pad_right)) {
+          count++;
+        }
+      } else if (real) {
+        count++;
+      }
     }
   }
   out[g - params.out_shift] = sum / f32(count);

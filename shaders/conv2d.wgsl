@@ -1,6 +1,6 @@
-// conv2d (TF cross-correlation), NHWC input, HWIO filter, zero padding, optional bias and
-// fused activation. One invocation per output element; the output channel varies fastest so
-// neighbouring invocations read neighbouring filter words and write neighbouring outputs.
+// conv2d (TF cross-correlation), NHWC input with HWIO filters or NCHW with OIHW, zero padding,
+// optional bias and fused activation. One invocation per output element, in output memory order,
+// so neighbouring invocations write neighbouring outputs.
 
 struct Params {
   total: u32,
@@ -28,6 +28,8 @@ override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
 // 0: linear, 1: relu.
 override ACTIVATION: u32;
+// 0: NHWC input and output with HWIO filters; 1: NCHW with OIHW filters.
+override LAYOUT: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
@@ -46,14 +48,30 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     return;
   }
   let g = i + params.out_start;
-  let co = g % params.out_channels;
-  let pixel = g / params.out_channels;
-  let ow = pixel % params.out_width;
-  let oh = (pixel / params.out_width) % params.out_height;
-  let n = pixel / (params.out_width * params.out_height);
-
   let cin = params.in_channels;
   let cout = params.out_channels;
+  // The invocation order follows the output's memory order: channel fastest for NHWC, column
+  // fastest for NCHW.
+  var co: u32;
+  var ow: u32;
+  var oh: u32;
+  var n: u32;
+  if (LAYOUT == 0u) {
+    co = g % cout;
+    let pixel = g / cout;
+    ow = pixel % params.out_width;
+    oh = (pixel / params.out_width) % params.out_height;
+    n = pixel / (params.out_width * params.out_height);
+  } else {
+    ow = g % params.out_width;
+    oh = (g / params.out_width) % params.out_height;
+    co = (g / (params.out_width * params.out_height)) % cout;
+    n = g / (params.out_width * params.out_height * cout);
+  }
+  // Steps between consecutive input channels and filter input channels, per layout.
+  let plane = params.in_height * params.in_width;
+  let x_ci_step = select(plane, 1u, LAYOUT == 0u);
+  let f_ci_step = select(params.kernel_height * params.kernel_width, cout, LAYOUT == 0u);
   // Signed: the first window row/column may start inside the padding.
   let h0 = i32(oh * params.stride_height) - i32(params.pad_top);
   let w0 = i32(ow * params.stride_width) - i32(params.pad_left);
@@ -68,10 +86,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       if (iw < 0 || iw >= i32(params.in_width)) {
         continue;
       }
-      let x_base = ((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * cin - params.in_shift;
-      let f_base = (kh * params.kernel_width + kw) * cin * cout + co;
+      var x_base: u32;
+      var f_base: u32;
+      if (LAYOUT == 0u) {
+        x_base = ((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * cin - params.in_shift;
+        f_base = (kh * params.kernel_width + kw) * cin * cout + co;  // HWIO
+      } else {
+        x_base = n * cin * plane + u32(ih) * params.in_width + u32(iw) - params.in_shift;
+        f_base = (co * cin * params.kernel_height + kh) * params.kernel_width + kw;  // OIHW
+      }
       for (var ci = 0u; ci < cin; ci++) {
-        sum += x[x_base + ci] * weights[f_base + ci * cout];
+        sum += x[x_base + ci * x_ci_step] * weights[f_base + ci * f_ci_step];
       }
     }
   }

@@ -1,5 +1,7 @@
 // max_pool2d over NHWC: padded cells never take part, the running max starts at -inf and a NaN
 // anywhere in the window wins. One invocation per output element, channel fastest.
+// With WITH_INDICES it also writes where each max came from (h * W + w, as float32): the first
+// maximum in scan order, the first NaN; NCHW callers run it over [N*C, H, W, 1].
 
 struct Params {
   total: u32,
@@ -25,10 +27,12 @@ struct Params {
 }
 
 override WORKGROUP_SIZE: u32;
+override WITH_INDICES: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read_write> indices: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
 
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
@@ -50,6 +54,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let h0 = i32(oh * params.stride_height) - i32(params.pad_top);
   let w0 = i32(ow * params.stride_width) - i32(params.pad_left);
   var m = bitcast<f32>(params.neg_inf_bits);
+  var arg_max = -1;
   for (var kh = 0u; kh < params.kernel_height; kh++) {
     let ih = h0 + i32(kh * params.dilation_height);
     if (ih < 0 || ih >= i32(params.in_height)) {
@@ -61,10 +66,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
         continue;
       }
       let v = x[((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * params.channels + c - params.in_shift];
-      if (v > m || is_nan(v)) {
+      // Once m is NaN nothing replaces it; arg_max < 0 makes an all -inf window point at its first cell.
+      if ((v > m || is_nan(v) || arg_max < 0) && !is_nan(m)) {
         m = v;
+        arg_max = ih * i32(params.in_width) + iw;
       }
     }
   }
   out[g - params.out_shift] = m;
+  if (WITH_INDICES) {
+    indices[g - params.out_shift] = f32(arg_max);
+  }
 }

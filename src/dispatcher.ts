@@ -14,6 +14,12 @@ export interface PlannedProgram {
   rowPitch: number;
 }
 
+/** Zeroes a buffer in command order (pooled buffers come back dirty). */
+interface ClearOp {
+  clear: GPUBuffer;
+  size: number;
+}
+
 interface PendingOp extends PlannedProgram {
   /** Bindings in the shader's order: inputs, then the output (whole buffers or byte ranges). */
   bindings: GPUBufferBinding[];
@@ -41,7 +47,7 @@ export interface DispatcherStats {
  */
 export class Dispatcher {
   readonly pool: BufferPool;
-  private pending: PendingOp[] = [];
+  private pending: (PendingOp | ClearOp)[] = [];
   /** Buffers that live only until the next submit (uniforms, uploaded filters). */
   private transient: GPUBuffer[] = [];
   private modules = new Map<string, GPUShaderModule>();
@@ -69,6 +75,10 @@ export class Dispatcher {
 
   record(planned: PlannedProgram, bindings: GPUBufferBinding[]): void {
     this.pending.push({ ...planned, bindings });
+  }
+
+  recordClear(buffer: GPUBuffer, bytes: number): void {
+    this.pending.push({ clear: buffer, size: Math.ceil(bytes / 4) * 4 });
   }
 
   /** A buffer that is freed once the next submit has been made. */
@@ -128,11 +138,14 @@ export class Dispatcher {
   submit(extra?: (encoder: GPUCommandEncoder) => void): Promise<void> {
     const ops = this.pending;
     this.pending = [];
-    const names = [...new Set(ops.map((op) => op.program.kernel.name))];
+    const names = [...new Set(ops.map((op) => ('clear' in op ? 'clear' : op.program.kernel.name)))];
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: `condense: ${names.join(', ') || 'copy'}` });
-    for (const op of ops) this.encode(encoder, op);
+    for (const op of ops) {
+      if ('clear' in op) encoder.clearBuffer(op.clear, 0, op.size);
+      else this.encode(encoder, op);
+    }
     this.profiler?.beforeFinish(encoder);
     extra?.(encoder);
     this.device.queue.submit([encoder.finish()]);

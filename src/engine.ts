@@ -1,14 +1,17 @@
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dProgram, globalPoolProgram, poolProgram, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dProgram, globalPoolProgram, maxUnpoolPrograms, nhwcView, poolProgram, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
 import {
-  checkActivation, checkData, checkKeepDims, checkShape, convGeometry, convOutShape, describe, fail, globalPoolOutShape,
-  normalizePair, poolGeometry, poolOutShape, shapeToString, sizeOf, tfPoolToPoolOptions,
-  type Conv2dOptions, type GlobalPoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
+  checkActivation, checkCountIncludePad, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
+  describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
+  shapeToString, sizeOf, tfPoolToPoolOptions, toLogical,
+  type Conv2dOptions, type GlobalPoolOptions, type MaxUnpoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
 } from './shapes.js';
-import { batchChunks, bindRange, planeBands, planElementChunks, windowRowChunks, type Chunk, type SplitLimits } from './split.js';
+import { batchChunks, bindRange, imageChunks, planeBands, planElementChunks, windowRowChunks, type Chunk, type SplitLimits } from './split.js';
 import { Tensor, TensorStateError, type TensorOwner } from './tensor.js';
+import { copyProgram, denseChunks, denseProgram, sigmoidProgram, softmaxChunks, softmaxProgram, zeroPad2dProgram, zeroPadChunks } from './model-kernels.js';
+import { checkDenseActivation, denseGeometry, flattenShape, lastAxisRows, reshapeTarget, zeroPadGeometry, type DenseActivation, type ZeroPadOptions } from './model-shapes.js';
 
 export interface EngineOptions extends DeviceOptions {
   /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
@@ -24,6 +27,14 @@ export interface EngineOptions extends DeviceOptions {
 
 export interface EngineConv2dOptions extends Conv2dOptions {
   bias?: Tensor | Float32Array | readonly number[];
+}
+
+/** Dense weights [K, U] (or a bias [U]): a Tensor, { data, shape }, or a Float32Array of the expected size. */
+export type OperandInput = Tensor | Float32Array | { data: Float32Array; shape: number[] };
+
+export interface EngineDenseOptions {
+  bias?: Tensor | Float32Array | readonly number[];
+  activation?: DenseActivation;
 }
 
 /** A filter given as data: [KH, KW, Cin, Cout] with the shape spelled out or derived from kernelSize. */
@@ -43,7 +54,8 @@ export class Engine implements TensorOwner {
   /** Resolves when the device is lost (or destroyed), with the reason. */
   readonly lost: Promise<{ reason: string; message: string }>;
   private dispatcher: Dispatcher;
-  private noBias: GPUBuffer;
+  /** Bound where a kernel declares a buffer this call does not use (no bias, no indices). */
+  private unused: GPUBuffer;
   private gpu: GPU | undefined;
   private dead: string | null = null;
   private limits: SplitLimits & { maxBuffer: number };
@@ -60,7 +72,7 @@ export class Engine implements TensorOwner {
     this.adapterInfo = info;
     this.gpu = gpu;
     this.dispatcher = new Dispatcher(device, workgroupSize, maxPerDim);
-    this.noBias = device.createBuffer({ size: 16, usage: TENSOR_USAGE, label: 'conv2d.no-bias' });
+    this.unused = device.createBuffer({ size: 16, usage: TENSOR_USAGE, label: 'unused-binding' });
     this.lost = device.lost.then((l) => {
       this.dead ??= `the GPU device was lost (${l.reason}: ${l.message})`;
       return { reason: String(l.reason), message: l.message };
@@ -141,22 +153,66 @@ export class Engine implements TensorOwner {
     const bias = options.bias === undefined ? null : this.resolveBias(options.bias, g.outChannels, op);
     this.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
     const program = conv2dProgram(g, bias !== null, activation, this.dispatcher.workgroupSize);
-    const chunks = windowRowChunks(op, g, g.outChannels, this.limits);
-    return this.run(op, program, input, convOutShape(g), chunks, () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.noBias }]);
+    // NCHW rows of one output channel need every input channel's rows: split over images only.
+    const chunks = g.layout === 'NHWC' ? windowRowChunks(op, g, g.outChannels, this.limits) : imageChunks(op, g, g.outChannels, this.limits);
+    return this.run(op, program, input, convOutShape(g), chunks, () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.unused }]);
   }
 
   maxPool2d(x: Tensor, options: PoolOptions): Tensor {
-    return this.windowPool('maxPool2d', 'MAX', x, options);
+    return this.windowPool('maxPool2d', 'MAX', x, options)[0];
   }
 
   avgPool2d(x: Tensor, options: PoolOptions): Tensor {
-    return this.windowPool('avgPool2d', 'AVG', x, options);
+    return this.windowPool('avgPool2d', 'AVG', x, options)[0];
   }
 
   /** The tf.nn.pool form: windowShape, poolingType 'MAX' | 'AVG'; strides default to 1. */
   pool(x: Tensor, options: TfPoolOptions): Tensor {
     const { type, pool } = tfPoolToPoolOptions('pool', options);
-    return this.windowPool('pool', type, x, pool, 'windowShape');
+    return this.windowPool('pool', type, x, pool, 'windowShape')[0];
+  }
+
+  /**
+   * Max pooling plus where each maximum came from, as PyTorch returns it: h * W + w within its
+   * (n, c) plane of x, as exact float32 integers. Ties: the first maximum in scan order; NaN wins.
+   */
+  maxPool2dWithIndices(x: Tensor, options: PoolOptions): { values: Tensor; indices: Tensor } {
+    const [values, indices] = this.windowPool('maxPool2dWithIndices', 'MAX', x, options, 'poolSize', true);
+    return { values, indices };
+  }
+
+  /**
+   * Puts values back where `indices` (from maxPool2dWithIndices) say, zeros elsewhere. Indices that
+   * are not integers in [0, H*W) are skipped; when several values name one cell, the last in
+   * memory order wins.
+   */
+  maxUnpool2d(values: Tensor, indices: Tensor, options: MaxUnpoolOptions): Tensor {
+    const op = 'maxUnpool2d';
+    const v = this.input(values, op, 'values', 4);
+    const idx = this.input(indices, op, 'indices', 4);
+    if (shapeToString(values.shape) !== shapeToString(indices.shape)) {
+      fail(op, `indices.shape ${shapeToString(indices.shape)} must equal values.shape ${shapeToString(values.shape)}`);
+    }
+    const outShape = maxUnpoolOutShape(op, values.shape, options);
+    const layout = checkDataFormat(options, op);
+    const [n, h, w, c] = toLogical(values.shape, layout);
+    const [, H, W] = toLogical(outShape, layout);
+    // Channels are independent: NCHW runs as NHWC over [N*C, h, w, 1].
+    const [planes, channels] = layout === 'NHWC' ? [n, c] : [n * c, 1];
+    const outBytes = sizeOf(outShape) * 4;
+    for (const [name, bytes] of [['values', values.size * 4], ['the output', outBytes]] as const) this.checkBinding(op, name, bytes);
+    const { scatter, gather } = maxUnpoolPrograms(h * w, H * W, channels, this.dispatcher.workgroupSize);
+    const whole = (count: number): Chunk => ({ outStart: 0, outCount: count, input: { offset: 0, size: count * 4, shift: 0 }, output: { offset: 0, size: count * 4, shift: 0 } });
+    const scatterPlan = this.dispatcher.plan(op, { ...scatter, invocations: values.size, uniforms: [0, 0, 0, ...scatter.uniforms] });
+    const gatherChunk = whole(planes * H * W * channels);
+    const winner = this.allocate(op, outShape, `${op}.winner`);
+    try {
+      this.dispatcher.recordClear(winner, outBytes);
+      this.dispatcher.record(scatterPlan, [{ buffer: idx, size: values.size * 4 }, { buffer: winner, size: outBytes }]);
+      return this.run(op, gather, winner, outShape, [gatherChunk], () => [{ buffer: v, size: values.size * 4 }]);
+    } finally {
+      this.dispatcher.pool.release(winner, true);
+    }
   }
 
   globalAvgPool2d(x: Tensor, options?: GlobalPoolOptions): Tensor {
@@ -165,6 +221,68 @@ export class Engine implements TensorOwner {
 
   globalMaxPool2d(x: Tensor, options?: GlobalPoolOptions): Tensor {
     return this.globalPool('globalMaxPool2d', 'MAX', x, options);
+  }
+
+  // ---- model ops (checks in model-shapes.ts, kernels and chunk plans in model-kernels.ts) ----
+
+  /** Keras Dense over the last axis: x [..., K] times weights [K, U] plus bias, then the activation. */
+  dense(x: Tensor, weights: OperandInput, options: EngineDenseOptions = {}): Tensor {
+    const op = 'dense';
+    if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${describe(options)}`);
+    const input = this.input(x, op, 'x');
+    const w = this.resolveOperand(weights, op, 'weights', 2);
+    const g = denseGeometry(op, x.shape, w.shape);
+    const activation = checkDenseActivation(options.activation, op);
+    const bias = options.bias === undefined ? null : this.resolveOperand(options.bias, op, 'bias', 1, g.units);
+    this.checkBinding(op, 'weights', g.inFeatures * g.units * 4);
+    const program = denseProgram(g, bias !== null, activation === 'softmax' ? 'linear' : activation, this.dispatcher.workgroupSize);
+    const y = this.run(op, program, input, g.outShape, denseChunks(op, g, this.limits), () => [{ buffer: w.buffer() }, { buffer: bias ? bias.buffer() : this.unused }]);
+    if (activation !== 'softmax') return y;
+    try {
+      return this.softmax(y);
+    } finally {
+      y.dispose(); // parked until the submit that reads it
+    }
+  }
+
+  /** 1 / (1 + e^-x) per element, in the stable form; NaN stays NaN. */
+  sigmoid(x: Tensor): Tensor {
+    const op = 'sigmoid';
+    const input = this.input(x, op, 'x');
+    return this.run(op, sigmoidProgram(this.dispatcher.workgroupSize), input, x.shape, planElementChunks(x.size, this.limits));
+  }
+
+  /** Softmax over the last axis, max subtracted; NaN/Inf rules in shaders/softmax.wgsl. */
+  softmax(x: Tensor): Tensor {
+    const op = 'softmax';
+    const input = this.input(x, op, 'x');
+    const { rows, length } = lastAxisRows(op, x.shape);
+    return this.run(op, softmaxProgram(length, this.dispatcher.workgroupSize), input, x.shape, softmaxChunks(op, rows, length, this.limits));
+  }
+
+  /**
+   * The same elements in another shape (one dimension may be -1). Recorded as a copy into a new
+   * buffer, never an alias: each tensor owns its memory and may be disposed on its own.
+   */
+  reshape(x: Tensor, shape: readonly number[]): Tensor {
+    const op = 'reshape';
+    const input = this.input(x, op, 'x');
+    return this.run(op, copyProgram(this.dispatcher.workgroupSize), input, reshapeTarget(op, x.shape, shape), planElementChunks(x.size, this.limits));
+  }
+
+  /** Keras Flatten: [N, ...] to [N, rest] in NHWC order; a recorded copy like reshape. */
+  flatten(x: Tensor): Tensor {
+    const op = 'flatten';
+    const input = this.input(x, op, 'x');
+    return this.run(op, copyProgram(this.dispatcher.workgroupSize), input, flattenShape(op, x.shape), planElementChunks(x.size, this.limits));
+  }
+
+  /** Keras ZeroPadding2D over NHWC; padding n, [h, w] or [[top, bottom], [left, right]] (default 1). */
+  zeroPad2d(x: Tensor, options?: ZeroPadOptions): Tensor {
+    const op = 'zeroPad2d';
+    const input = this.input(x, op, 'x', 4);
+    const g = zeroPadGeometry(op, x.shape, options);
+    return this.run(op, zeroPad2dProgram(g, this.dispatcher.workgroupSize), input, g.outShape, zeroPadChunks(op, g, this.limits));
   }
 
   /** Submits everything recorded so far without reading; resolves once GPU errors are checked. */
@@ -191,7 +309,7 @@ export class Engine implements TensorOwner {
     if (this.dead === 'the engine was destroyed') return;
     this.dead = 'the engine was destroyed';
     this.dispatcher.destroy();
-    this.noBias.destroy();
+    this.unused.destroy();
     this.device.destroy();
     // Dawn keeps Node alive while its GPU object is referenced.
     this.gpu = undefined;
@@ -199,17 +317,27 @@ export class Engine implements TensorOwner {
 
   // ---- helpers ----
 
-  private windowPool(op: string, type: PoolingType, x: Tensor, options: PoolOptions, sizeName = 'poolSize'): Tensor {
+  private windowPool(op: string, type: PoolingType, x: Tensor, options: PoolOptions, sizeName = 'poolSize', withIndices = false): Tensor[] {
     const input = this.input(x, op, 'x', 4);
     const g = poolGeometry(op, x.shape, options, sizeName);
-    const chunks = windowRowChunks(op, g, g.inChannels, this.limits);
-    return this.run(op, poolProgram(type, g, this.dispatcher.workgroupSize), input, poolOutShape(g), chunks);
+    const countIncludePad = checkCountIncludePad(options, op, type);
+    if (withIndices) checkIndexPlane(op, g.inHeight, g.inWidth);
+    const view = nhwcView(g);
+    const chunks = windowRowChunks(op, view, view.inChannels, this.limits);
+    const program = poolProgram(type, view, this.dispatcher.workgroupSize, { withIndices, countIncludePad });
+    const outputs = withIndices ? 2 : 1;
+    const tail = type === 'MAX' && !withIndices ? [{ buffer: this.unused }] : [];
+    return this.runAll(op, program, input, poolOutShape(g), chunks, { outputs, tail });
   }
 
   private globalPool(op: string, type: PoolingType, x: Tensor, options: GlobalPoolOptions | undefined): Tensor {
     const input = this.input(x, op, 'x', 4);
     const keepDims = checkKeepDims(options, op);
-    return this.reduceGlobal(op, type, input, x.shape, globalPoolOutShape(x.shape, op, keepDims));
+    const layout = checkDataFormat(options, op);
+    const [n, h, w, c] = toLogical(x.shape, layout);
+    // Each (n, c) plane of NCHW is contiguous: it is NHWC [N*C, H, W, 1].
+    const shape = layout === 'NHWC' ? x.shape : [n * c, h, w, 1];
+    return this.reduceGlobal(op, type, input, shape, globalPoolOutShape(x.shape, op, keepDims, layout));
   }
 
   /**
@@ -251,16 +379,28 @@ export class Engine implements TensorOwner {
    * input and output (filter, bias), bound whole.
    */
   private run(op: string, program: Program, input: GPUBuffer, outShape: readonly number[], chunks: Chunk[], extras: () => GPUBufferBinding[] = () => []): Tensor {
+    return this.runAll(op, program, input, outShape, chunks, { extras })[0];
+  }
+
+  /**
+   * `run` for kernels with several outputs of one shape (bound in the same ranges), or with
+   * bindings after the output (`tail`, e.g. an unused indices buffer).
+   */
+  private runAll(
+    op: string, program: Program, input: GPUBuffer, outShape: readonly number[], chunks: Chunk[],
+    { extras = () => [], outputs = 1, tail = [] }: { extras?: () => GPUBufferBinding[]; outputs?: number; tail?: GPUBufferBinding[] },
+  ): Tensor[] {
     const planned = chunks.map((c) =>
       this.dispatcher.plan(op, { ...program, invocations: c.outCount, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] }),
     );
-    const out = this.allocate(op, outShape, program.kernel.name);
+    const outs = Array.from({ length: outputs }, () => this.allocate(op, outShape, program.kernel.name));
     const middle = extras();
     chunks.forEach((c, k) => {
       const x = { buffer: input, offset: c.input.offset, size: c.input.size };
-      this.dispatcher.record(planned[k], [x, ...middle, { buffer: out, offset: c.output.offset, size: c.output.size }]);
+      const results = outs.map((buffer) => ({ buffer, offset: c.output.offset, size: c.output.size }));
+      this.dispatcher.record(planned[k], [x, ...middle, ...results, ...tail]);
     });
-    return this.wrap(out, outShape, program.kernel.name);
+    return outs.map((buffer) => this.wrap(buffer, outShape, program.kernel.name));
   }
 
   private checkBinding(op: string, name: string, bytes: number): void {
@@ -319,13 +459,14 @@ export class Engine implements TensorOwner {
     if (filter instanceof Float32Array) {
       if (options.kernelSize === undefined) fail(op, 'kernelSize is required when filter is a bare Float32Array (or pass { data, shape })');
       const [kh, kw] = normalizePair(options.kernelSize, op, 'kernelSize');
-      const cin = xShape[3];
+      const layout = checkDataFormat(options, op);
+      const cin = toLogical(xShape, layout)[3];
       const cout = filter.length / (kh * kw * cin);
       if (!Number.isInteger(cout) || cout < 1) {
-        fail(op, `filter has ${filter.length} elements, not a multiple of kernelSize ${kh}x${kw} x ${cin} input channels (x.shape[3])`);
+        fail(op, `filter has ${filter.length} elements, not a multiple of kernelSize ${kh}x${kw} x ${cin} input channels (x.shape[${layout === 'NHWC' ? 3 : 1}])`);
       }
       data = filter;
-      shape = [kh, kw, cin, cout];
+      shape = layout === 'NHWC' ? [kh, kw, cin, cout] : [cout, cin, kh, kw];
     } else if (filter !== null && typeof filter === 'object' && 'data' in filter && 'shape' in filter) {
       shape = checkShape(filter.shape, op, 'filter.shape', 4);
       data = checkData(filter.data, shape, op, 'filter.data');
@@ -338,13 +479,39 @@ export class Engine implements TensorOwner {
   private resolveBias(bias: Tensor | Float32Array | readonly number[], outChannels: number, op: string): () => GPUBuffer {
     if (bias instanceof Tensor) {
       const buffer = this.input(bias, op, 'bias');
-      if (bias.size !== outChannels) fail(op, `bias has ${bias.size} elements but the filter has ${outChannels} output channels (filter.shape[3])`);
+      if (bias.size !== outChannels) fail(op, `bias has ${bias.size} elements but the filter has ${outChannels} output channels`);
       return () => buffer;
     }
     if (!(bias instanceof Float32Array) && !Array.isArray(bias)) fail(op, `bias must be a Tensor, Float32Array or number[], got ${describe(bias)}`);
-    if (bias.length !== outChannels) fail(op, `bias has ${bias.length} elements but the filter has ${outChannels} output channels (filter.shape[3])`);
+    if (bias.length !== outChannels) fail(op, `bias has ${bias.length} elements but the filter has ${outChannels} output channels`);
     const data = bias instanceof Float32Array ? bias : Float32Array.from(bias);
     return () => this.upload(data, 'conv2d.bias');
+  }
+
+  /**
+   * A dense operand (weights of `rank` 2, or a bias of rank 1 with `length` elements) as its shape
+   * and how to get its buffer, uploading host data only once every check has passed.
+   */
+  private resolveOperand(value: unknown, op: string, name: string, rank: 1 | 2, length?: number): { shape: number[]; buffer: () => GPUBuffer } {
+    let shape: number[];
+    let data: Float32Array | null = null;
+    let buffer: GPUBuffer | null = null;
+    if (value instanceof Tensor) {
+      buffer = this.input(value, op, name);
+      shape = checkShape([...value.shape], op, `${name}.shape`, rank);
+    } else if (value instanceof Float32Array || (rank === 1 && Array.isArray(value))) {
+      if (rank !== 1) fail(op, `${name} must be a Tensor or { data, shape } (a bare Float32Array has no shape)`);
+      data = value instanceof Float32Array ? value : Float32Array.from(value as number[]);
+      shape = [data.length];
+    } else if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
+      shape = checkShape((value as { shape: unknown }).shape, op, `${name}.shape`, rank);
+      data = checkData((value as { data: unknown }).data, shape, op, `${name}.data`);
+    } else {
+      return fail(op, `${name} must be a Tensor, a Float32Array or { data, shape }, got ${describe(value)}`);
+    }
+    if (length !== undefined && sizeOf(shape) !== length) fail(op, `${name} has ${sizeOf(shape)} elements but weights have ${length} units (weights.shape[1])`);
+    const host = data;
+    return { shape, buffer: () => buffer ?? this.upload(host!, `${op}.${name}`) };
   }
 
   /** Host data that lives only until the next submit. */

@@ -9,3 +9,5 @@ export { CondenseArgumentError } from './shapes.js';
 export type { Pair, Padding, Activation, PoolingType, PoolOptions, TfPoolOptions, Conv2dOptions, GlobalPoolOptions } from './shapes.js';
 export * as reference from './reference/index.js';
 export type { HostTensor } from './reference/index.js';
+export { GpuProfiler } from './profiler.js';
+export type { GpuProfilerOptions, Measurement, PassTiming, TimingSource } from './profiler.js';

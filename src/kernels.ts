@@ -3,8 +3,10 @@ import conv2dWgsl from '../shaders/conv2d.wgsl?raw';
 import globalAvgPoolWgsl from '../shaders/global_avg_pool2d.wgsl?raw';
 import globalMaxPoolWgsl from '../shaders/global_max_pool2d.wgsl?raw';
 import maxPoolWgsl from '../shaders/max_pool2d.wgsl?raw';
+import maxUnpoolGatherWgsl from '../shaders/max_unpool2d_gather.wgsl?raw';
+import maxUnpoolScatterWgsl from '../shaders/max_unpool2d_scatter.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
-import { CondenseArgumentError, type Activation, type ConvGeometry, type WindowGeometry } from './shapes.js';
+import { CondenseArgumentError, type Activation, type ConvGeometry, type DataFormat, type WindowGeometry } from './shapes.js';
 
 /**
  * One plain object per kernel. Every shader's uniform struct starts with
@@ -26,11 +28,14 @@ export const kernels = {
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
   globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
   globalMaxPool2d: { name: 'global_max_pool2d', shader: globalMaxPoolWgsl, inputs: ['x'] },
+  maxUnpoolScatter: { name: 'max_unpool2d_scatter', shader: maxUnpoolScatterWgsl, inputs: ['indices'] },
+  maxUnpoolGather: { name: 'max_unpool2d_gather', shader: maxUnpoolGatherWgsl, inputs: ['winner', 'values'] },
 } as const satisfies Record<string, KernelDef>;
 
 /** Compile-time choices, each defined here once and handed to WGSL through pipeline `constants`. */
 export const WORKGROUP_SIZE = 64;
 export const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1 };
+export const LAYOUT_CODES: Record<DataFormat, number> = { NHWC: 0, NCHW: 1 };
 /** -inf as f32 bits (WGSL cannot spell an infinite constant). */
 export const NEG_INF_BITS = 0xff800000;
 
@@ -77,19 +82,30 @@ export function reluProgram(workgroupSize: number): Program {
 export function conv2dProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program {
   return {
     kernel: kernels.conv2d,
-    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation] },
+    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation], LAYOUT: LAYOUT_CODES[g.layout] },
     invocations: g.batch * g.outHeight * g.outWidth * g.outChannels,
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g)],
   };
 }
 
-export function poolProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number): Program {
+/** `g` must be NHWC: NCHW pooling runs as NHWC over [N*C, H, W, 1] (see nhwcView). */
+export function poolProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, flags: { withIndices?: boolean; countIncludePad?: boolean } = {}): Program {
   const head = [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g)];
+  return type === 'MAX'
+    ? { kernel: kernels.maxPool2d, constants: { WORKGROUP_SIZE: workgroupSize, WITH_INDICES: flags.withIndices ? 1 : 0 }, invocations: 0, uniforms: [...head, NEG_INF_BITS] }
+    : { kernel: kernels.avgPool2d, constants: { WORKGROUP_SIZE: workgroupSize, COUNT_INCLUDE_PAD: flags.countIncludePad ? 1 : 0 }, invocations: 0, uniforms: [...head, g.padBottom, g.padRight] };
+}
+
+/** Pooling treats channels independently, so NCHW [N, C, H, W] is NHWC [N*C, H, W, 1] in memory. */
+export function nhwcView(g: WindowGeometry): WindowGeometry {
+  return g.layout === 'NHWC' ? g : { ...g, batch: g.batch * g.inChannels, inChannels: 1, layout: 'NHWC' };
+}
+
+export function maxUnpoolPrograms(inPlane: number, outPlane: number, channels: number, workgroupSize: number): { scatter: Program; gather: Program } {
+  const constants = { WORKGROUP_SIZE: workgroupSize };
   return {
-    kernel: type === 'MAX' ? kernels.maxPool2d : kernels.avgPool2d,
-    constants: { WORKGROUP_SIZE: workgroupSize },
-    invocations: g.batch * g.outHeight * g.outWidth * g.inChannels,
-    uniforms: type === 'MAX' ? [...head, NEG_INF_BITS] : [...head, 0],
+    scatter: { kernel: kernels.maxUnpoolScatter, constants, invocations: 0, uniforms: [inPlane, outPlane, channels] },
+    gather: { kernel: kernels.maxUnpoolGather, constants, invocations: 0, uniforms: [] },
   };
 }
 

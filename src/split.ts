@@ -155,3 +155,8 @@ export function planeBands(op: string, shape: readonly number[], limits: SplitLi
   }
   return { perImage, bands };
 }
+
+/** Whole images per chunk: for ops whose every output row reads the whole image (NCHW conv). */
+export function imageChunks(op: string, g: WindowGeometry, outChannels: number, limits: SplitLimits): Chunk[] {
+  return planRowChunks(op, g.batch, g.outHeight * g.outWidth * outChannels, g.inHeight * g.inWidth * g.inChannels, (r) => [r, r], limits);
+}

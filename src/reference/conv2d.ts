@@ -1,4 +1,4 @@
-import { checkActivation, convGeometry, convOutShape, fail, type Conv2dOptions } from '../shapes.js';
+import { checkActivation, convGeometry, convOutShape, fail, indexer, outChannelsAxis, type Conv2dOptions } from '../shapes.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 
@@ -15,12 +15,16 @@ export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv
   const activation = checkActivation(options.activation, op);
   const bias = options.bias === undefined ? undefined : options.bias instanceof Float32Array ? options.bias : checkHost(options.bias, op, 'bias', 1).data;
   if (bias !== undefined && bias.length !== g.outChannels) {
-    fail(op, `bias has ${bias.length} elements but the filter has ${g.outChannels} output channels (filter.shape[3])`);
+    fail(op, `bias has ${bias.length} elements but the filter has ${g.outChannels} output channels (${outChannelsAxis(g.layout)})`);
   }
-  const [N, H, W, Cin] = input.shape;
-  const Cout = g.outChannels;
+  const { batch: N, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout } = g;
+  const xAt = indexer([N, H, W, Cin], g.layout);
+  const outAt = indexer([N, g.outHeight, g.outWidth, Cout], g.layout);
+  // HWIO for NHWC, OIHW for NCHW.
+  const fAt = g.layout === 'NHWC'
+    ? (kh: number, kw: number, ci: number, co: number) => ((kh * g.kernelWidth + kw) * Cin + ci) * Cout + co
+    : (kh: number, kw: number, ci: number, co: number) => ((co * Cin + ci) * g.kernelHeight + kh) * g.kernelWidth + kw;
   const out = new Float32Array(N * g.outHeight * g.outWidth * Cout);
-  let o = 0;
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
       for (let ow = 0; ow < g.outWidth; ow++) {
@@ -33,12 +37,12 @@ export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv
               const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
               if (iw < 0 || iw >= W) continue;
               for (let ci = 0; ci < Cin; ci++) {
-                sum += input.data[((n * H + ih) * W + iw) * Cin + ci] * f.data[((kh * g.kernelWidth + kw) * Cin + ci) * Cout + co];
+                sum += input.data[xAt(n, ih, iw, ci)] * f.data[fAt(kh, kw, ci, co)];
               }
             }
           }
           if (bias !== undefined) sum += bias[co];
-          out[o++] = activation === 'relu' ? (Number.isNaN(sum) ? sum : Math.max(sum, 0)) : sum;
+          out[outAt(n, oh, ow, co)] = activation === 'relu' ? (Number.isNaN(sum) ? sum : Math.max(sum, 0)) : sum;
         }
       }
     }

@@ -1,4 +1,4 @@
-import { checkKeepDims, globalPoolOutShape, type GlobalPoolOptions } from '../shapes.js';
+import { checkDataFormat, checkKeepDims, globalPoolOutShape, indexer, toLogical, type GlobalPoolOptions } from '../shapes.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 
@@ -7,18 +7,22 @@ export function globalMaxPool2d(x: HostTensor, options?: GlobalPoolOptions): Hos
   const op = 'globalMaxPool2d';
   const input = checkHost(x, op, 'x', 4);
   const keepDims = checkKeepDims(options, op);
-  const [N, H, W, C] = input.shape;
+  const layout = checkDataFormat(options, op);
+  const [N, H, W, C] = toLogical(input.shape, layout);
+  const at = indexer([N, H, W, C], layout);
   const out = new Float32Array(N * C);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       let m = -Infinity;
-      for (let p = 0; p < H * W; p++) {
-        const v = input.data[(n * H * W + p) * C + c];
-        if (v > m || Number.isNaN(v)) m = v;
-        if (Number.isNaN(m)) break;
+      for (let h = 0; h < H && !Number.isNaN(m); h++) {
+        for (let w = 0; w < W; w++) {
+          const v = input.data[at(n, h, w, c)];
+          if (v > m || Number.isNaN(v)) m = v;
+          if (Number.isNaN(m)) break;
+        }
       }
       out[n * C + c] = m;
     }
   }
-  return { data: out, shape: globalPoolOutShape(input.shape, op, keepDims) };
+  return { data: out, shape: globalPoolOutShape(input.shape, op, keepDims, layout) };
 }
