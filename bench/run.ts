@@ -1,0 +1,259 @@
+// One benchmark run, shared by the profile page and the Node CLI: the bandwidth ceiling, then each
+// case on Condense, tfjs-webgpu and the CPU reference, side by side on one adapter.
+import type { AdapterInfo } from '../src/device.js';
+import type { Engine } from '../src/engine.js';
+import { GpuProfiler, type TimingSource } from '../src/profiler.js';
+import { CASES, caseById, formatSize, resolveCase, type CaseSize, type Preset, type ResolvedCase } from './cases.js';
+import { measureCeiling, type Ceiling } from './ceiling.js';
+import { compare } from './data.js';
+import { caseData, condenseCase, cpuRun, tfjsCase, tfjsFinish, type Tf } from './engines.js';
+import { caseWork, gbPerSecond, gflopPerSecond } from './formulas.js';
+import { headline, speedup, summarize, type Stats } from './stats.js';
+
+export interface BenchSettings {
+  preset: Preset;
+  caseIds: string[];
+  /** Per-case size edits; cases not named here use the preset's size. */
+  sizes: Record<string, CaseSize>;
+  warmup: number;
+  iterations: number;
+  /** The CPU reference is slow on full sizes: it gets its own (smaller) count. */
+  cpuIterations: number;
+  ceilingFloats: number;
+  tfjs: boolean;
+  cpu: boolean;
+}
+
+export const PRESETS: Record<Preset, Omit<BenchSettings, 'caseIds' | 'sizes' | 'tfjs' | 'cpu'>> = {
+  full: { preset: 'full', warmup: 3, iterations: 10, cpuIterations: 3, ceilingFloats: 16 * 1024 * 1024 },
+  small: { preset: 'small', warmup: 1, iterations: 3, cpuIterations: 2, ceilingFloats: 1024 * 1024 },
+};
+
+export function defaultSettings(preset: Preset = 'full'): BenchSettings {
+  return { ...PRESETS[preset], caseIds: CASES.map((c) => c.id), sizes: {}, tfjs: true, cpu: true };
+}
+
+export function resolveCases(s: BenchSettings): ResolvedCase[] {
+  return s.caseIds.map((id) => {
+    const def = caseById(id);
+    return resolveCase(def, s.sizes[id] ?? def[s.preset]);
+  });
+}
+
+export interface EngineTiming {
+  /** What `time` is: GPU time from timestamps, or wall time to completion. */
+  source: TimingSource;
+  time: Stats;
+  wall: Stats;
+  gpu: Stats | null;
+  readback: Stats;
+  /** Median GPU time per dispatch, in order (timestamps only). */
+  passes: { kernel: string; ms: number }[];
+  gbps: number;
+  gflops: number;
+  ceilingPct: number;
+}
+
+export interface Match {
+  maxAbsDiff: number;
+  ok: boolean;
+}
+
+export interface CaseResult {
+  id: string;
+  title: string;
+  bound: 'memory' | 'compute';
+  size: string;
+  input: number[];
+  output: number[];
+  bytes: number;
+  flops: number;
+  condense: EngineTiming;
+  tfjs: EngineTiming | null;
+  cpu: { time: Stats; gbps: number; gflops: number } | null;
+  /** tfjs time / Condense time: > 1 means Condense is faster. GPU times when both have them. */
+  vsTfjs: { ratio: number; basis: 'gpu' | 'wall' } | null;
+  /** CPU reference time / Condense wall time (both: inputs in place, result computed, no readback). */
+  vsCpu: number | null;
+  match: { tfjs: Match | null; cpu: Match | null };
+}
+
+export interface BenchReport {
+  schema: 'condense-bench/1';
+  startedAt: string;
+  finishedAt: string;
+  settings: BenchSettings;
+  environment: Record<string, string>;
+  adapter: AdapterInfo;
+  timing: { condense: TimingSource; tfjs: TimingSource | null };
+  ceiling: Ceiling;
+  cases: CaseResult[];
+}
+
+export interface BenchContext {
+  engine: Engine;
+  /** tfjs-core with the webgpu backend set, or null to leave tfjs out. */
+  tf: Tf | null;
+  environment: Record<string, string>;
+  onProgress?: (done: number, total: number, label: string) => void;
+  now?: () => number;
+}
+
+const tolerance = (c: ResolvedCase) => (c.bound === 'compute' ? { atol: 1e-3, rtol: 1e-3 } : { atol: 1e-4, rtol: 1e-4 });
+// Lets a page repaint its progress bar between long synchronous steps (the CPU reference).
+const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function timing(source: TimingSource, gpu: number[], wall: number[], readback: number[], passes: { kernel: string; ms: number }[][], bytes: number, flops: number, ceiling: number): EngineTiming {
+  const gpuStats = source === 'timestamp' ? summarize(gpu) : null;
+  const pick = headline(gpuStats ?? summarize(wall), summarize(wall), source);
+  const perPass = (passes[0] ?? []).map((p, i) => ({ kernel: p.kernel, ms: summarize(passes.map((run) => run[i]?.ms ?? 0)).median }));
+  const gbps = gbPerSecond(bytes, pick.time.median);
+  return { source: pick.source, time: pick.time, wall: summarize(wall), gpu: gpuStats, readback: summarize(readback), passes: perPass, gbps, gflops: gflopPerSecond(flops, pick.time.median), ceilingPct: (100 * gbps) / ceiling };
+}
+
+export async function runBench(ctx: BenchContext, settings: BenchSettings): Promise<BenchReport> {
+  const { engine, tf } = ctx;
+  const now = ctx.now ?? (() => performance.now());
+  const cases = resolveCases(settings);
+  const startedAt = new Date().toISOString();
+  const useTfjs = settings.tfjs && tf !== null;
+  const steps = 1 + cases.length * (1 + (useTfjs ? 1 : 0) + (settings.cpu ? 1 : 0));
+  let done = 0;
+  const progress = async (label: string) => {
+    ctx.onProgress?.(done++, steps, label);
+    await breathe();
+  };
+
+  const profiler = new GpuProfiler(engine.device);
+  const tfBackend = useTfjs ? (tf!.backend() as any) : null;
+  const tfSource: TimingSource | null = useTfjs ? (tfBackend?.supportTimestampQuery ? 'timestamp' : 'wall') : null;
+  const results: CaseResult[] = [];
+  try {
+    await progress('bandwidth ceiling');
+    const ceiling = await measureCeiling(engine.device, profiler, { floats: settings.ceilingFloats, warmup: settings.warmup, iterations: settings.iterations });
+
+    for (const c of cases) {
+      const { bytes, flops } = caseWork(c);
+      const data = caseData(c);
+      const tol = tolerance(c);
+
+      await progress(`${c.id}: Condense`);
+      engine.setProfiler(profiler);
+      const cc = condenseCase(engine, c, data);
+      let ours: Float32Array;
+      let condense: EngineTiming;
+      try {
+        const first = cc.run();
+        ours = await first.read(); // also the first warm-up: compiles the pipelines
+        first.dispose();
+        await profiler.collect();
+        const gpu: number[] = [], wall: number[] = [], readback: number[] = [], passes: { kernel: string; ms: number }[][] = [];
+        for (let i = 0; i < settings.warmup + settings.iterations; i++) {
+          let y!: ReturnType<typeof cc.run>;
+          const m = await profiler.measure(() => {
+            y = cc.run();
+            return engine.flush();
+          });
+          const t0 = now();
+          await y.read();
+          const t1 = now();
+          y.dispose();
+          if (i < settings.warmup) continue;
+          gpu.push(m.ms);
+          wall.push(m.wallMs);
+          readback.push(t1 - t0);
+          passes.push(m.passes);
+        }
+        condense = timing(profiler.source, gpu, wall, readback, passes, bytes, flops, ceiling.gbps);
+      } finally {
+        engine.setProfiler(null);
+        cc.dispose();
+      }
+
+      let tfjs: EngineTiming | null = null;
+      let tfjsMatch: Match | null = null;
+      if (useTfjs) {
+        await progress(`${c.id}: tfjs-webgpu`);
+        const tc = tfjsCase(tf!, c, data);
+        try {
+          const first = tc.run();
+          const theirs = (await first.data()) as Float32Array;
+          first.dispose();
+          tfjsMatch = compare(ours, theirs, tol.atol, tol.rtol);
+          const wall: number[] = [], readback: number[] = [], gpu: number[] = [];
+          for (let i = 0; i < settings.warmup + settings.iterations; i++) {
+            const t0 = now();
+            const y = tc.run();
+            await tfjsFinish(tf!);
+            const t1 = now();
+            await y.data();
+            const t2 = now();
+            y.dispose();
+            if (i < settings.warmup) continue;
+            wall.push(t1 - t0);
+            readback.push(t2 - t1);
+          }
+          // tfjs times kernels only inside tf.time(), which submits per kernel: a separate set of runs.
+          if (tfSource === 'timestamp') {
+            for (let i = 0; i < settings.iterations; i++) {
+              const info = await tf!.time(() => tc.run().dispose());
+              gpu.push(Number(info.kernelMs));
+            }
+          }
+          tfjs = timing(tfSource!, gpu, wall, readback, [], bytes, flops, ceiling.gbps);
+        } finally {
+          tc.dispose();
+        }
+      }
+
+      let cpu: CaseResult['cpu'] = null;
+      let cpuMatch: Match | null = null;
+      if (settings.cpu) {
+        await progress(`${c.id}: CPU reference`);
+        const ref = cpuRun(c, data);
+        cpuMatch = compare(ours, ref.data, tol.atol, tol.rtol);
+        const times: number[] = [];
+        for (let i = 0; i < settings.cpuIterations; i++) {
+          const t0 = now();
+          cpuRun(c, data);
+          times.push(now() - t0);
+          await breathe();
+        }
+        const time = summarize(times);
+        cpu = { time, gbps: gbPerSecond(bytes, time.median), gflops: gflopPerSecond(flops, time.median) };
+      }
+
+      const gpuBasis = tfjs !== null && condense.source === 'timestamp' && tfjs.source === 'timestamp';
+      results.push({
+        id: c.id,
+        title: c.title,
+        bound: c.bound,
+        size: formatSize(c.size),
+        input: c.input,
+        output: c.output,
+        bytes,
+        flops,
+        condense,
+        tfjs,
+        cpu,
+        vsTfjs: tfjs ? (gpuBasis ? { ratio: speedup(tfjs.time.median, condense.time.median), basis: 'gpu' } : { ratio: speedup(tfjs.wall.median, condense.wall.median), basis: 'wall' }) : null,
+        vsCpu: cpu ? speedup(cpu.time.median, condense.wall.median) : null,
+        match: { tfjs: tfjsMatch, cpu: cpuMatch },
+      });
+    }
+    ctx.onProgress?.(steps, steps, 'done');
+    return {
+      schema: 'condense-bench/1',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      settings,
+      environment: ctx.environment,
+      adapter: engine.adapterInfo,
+      timing: { condense: profiler.source, tfjs: tfSource },
+      ceiling,
+      cases: results,
+    };
+  } finally {
+    profiler.destroy();
+  }
+}

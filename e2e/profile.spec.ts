@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { expect, test } from '@playwright/test';
+import { COLUMNS } from '../bench/table.js';
+
+const CASE_IDS = ['maxpool2', 'maxpool3', 'avgpool2', 'gap', 'gmp', 'conv3x3', 'lesson'];
+
+test('the profile page runs the small preset beside tfjs-webgpu and exports its results', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/profile.html?preset=small');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(page.locator('#adapter')).toContainText('timestamp-query');
+  await expect(page.locator('#adapter')).not.toContainText('unavailable'); // tfjs-webgpu started
+  await expect(page.locator('#cases tbody tr')).toHaveCount(CASE_IDS.length);
+
+  await page.click('#run');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(page.locator('#status')).toHaveText('done; every output matches');
+  await expect(page.locator('#progress')).toHaveJSProperty('value', await page.locator('#progress').evaluate((p: HTMLProgressElement) => p.max));
+
+  const rows = await page.locator('#results tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
+  expect(rows.map((r) => r[0])).toEqual(CASE_IDS);
+  for (const row of rows) {
+    COLUMNS.forEach((col, i) => {
+      if (!col.numeric) return;
+      const v = Number(row[i].replace(/x$/, ''));
+      expect(Number.isFinite(v) && v > 0, `${row[0]} ${col.header}: '${row[i]}'`).toBe(true);
+    });
+    expect(row[COLUMNS.findIndex((c) => c.header.startsWith('match'))], `${row[0]} outputs vs tfjs/CPU`).toBe('ok/ok');
+  }
+  for (const id of ['chart-time', 'chart-ceiling']) {
+    const box = await page.locator(`#${id}`).boundingBox();
+    expect(box && box.width > 100 && box.height > 100, id).toBe(true);
+  }
+  await page.screenshot({ path: testInfo.outputPath('profile.png'), fullPage: true });
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const report = JSON.parse(await readFile((await download.path())!, 'utf8'));
+  expect(report.schema).toBe('condense-bench/1');
+  expect(report.settings.preset).toBe('small');
+  expect(report.adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+  expect(report.environment).toMatchObject({ tfjsCore: '4.22.0', tfjsBackendWebgpu: '4.22.0' });
+  expect(report.environment.condense).toMatch(/^\d+\.\d+\.\d+/);
+  expect(report.cases.map((c: { id: string }) => c.id)).toEqual(CASE_IDS);
+  for (const c of report.cases) expect(c.match).toMatchObject({ tfjs: { ok: true }, cpu: { ok: true } });
+  expect(errors).toEqual([]);
+});
