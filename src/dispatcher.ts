@@ -1,6 +1,6 @@
 import { BufferPool } from './buffer-pool.js';
 import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './gpu-constants.js';
-import { cacheKey, dispatchGrid, type Program } from './kernels.js';
+import { cacheKey, dispatchGrid, rowGrid, type Program } from './kernels.js';
 
 /** A GPU-side failure (validation, out-of-memory, lost device), named by the kernels it touched. */
 export class GpuError extends Error {
@@ -12,6 +12,8 @@ export interface PlannedProgram {
   program: Program;
   grid: [number, number, number];
   rowPitch: number;
+  /** The `total` uniform word, when it is not the invocation count. */
+  total?: number;
 }
 
 /** Zeroes a buffer in command order (pooled buffers come back dirty). */
@@ -66,6 +68,11 @@ export class Dispatcher {
   /** Works out the grid; throws (naming the op and the limit) before anything is allocated. */
   plan(op: string, program: Program): PlannedProgram {
     try {
+      if (program.row) {
+        const rows = program.invocations / program.row.perRow;
+        // For row kernels the first two uniform words are the row length and the row count.
+        return { program, grid: rowGrid(program.row.perRow, rows, this.workgroupSize, this.maxPerDim), rowPitch: rows, total: program.row.perRow };
+      }
       return { program, ...dispatchGrid(program.invocations, this.workgroupSize, this.maxPerDim) };
     } catch (e) {
       (e as Error).message = `${op}: ${(e as Error).message}`;
@@ -116,7 +123,7 @@ export class Dispatcher {
     const { kernel, invocations, uniforms } = op.program;
     const { grid, rowPitch } = op;
     const pipeline = this.pipeline(op.program);
-    const words = new Uint32Array([invocations, rowPitch, ...uniforms]);
+    const words = new Uint32Array([op.total ?? invocations, rowPitch, ...uniforms]);
     const uniform = this.transientBuffer(words.byteLength, UNIFORM_USAGE, `${kernel.name}.params`);
     this.device.queue.writeBuffer(uniform, 0, words);
     const entries: GPUBindGroupEntry[] = op.bindings.map((resource, binding) => ({ binding, resource }));

@@ -1,9 +1,9 @@
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dProgram, globalPoolProgram, maxUnpoolPrograms, nhwcView, poolProgram, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dProgram, globalPoolProgram, kernels, maxUnpoolPrograms, nhwcView, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
 import {
-  checkActivation, checkCountIncludePad, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
+  checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
   shapeToString, sizeOf, tfPoolToPoolOptions, toLogical,
   type Conv2dOptions, type GlobalPoolOptions, type MaxUnpoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
@@ -12,6 +12,8 @@ import { batchChunks, bindRange, imageChunks, planeBands, planElementChunks, win
 import { Tensor, TensorStateError, type TensorOwner } from './tensor.js';
 import { copyProgram, denseChunks, denseProgram, sigmoidProgram, softmaxChunks, softmaxProgram, zeroPad2dProgram, zeroPadChunks } from './model-kernels.js';
 import { checkDenseActivation, denseGeometry, flattenShape, lastAxisRows, reshapeTarget, zeroPadGeometry, type DenseActivation, type ZeroPadOptions } from './model-shapes.js';
+import { broadcastBinaryProgram, clipProgram, concatProgram, leakyReluProgram, wholeInputChunks } from './onnx-kernels.js';
+import { broadcastGeometry, checkAlpha, checkClip, concatGeometry, type BinaryOp, type ClipOptions, type LeakyReluOptions } from './onnx-shapes.js';
 
 export interface EngineOptions extends DeviceOptions {
   /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
@@ -285,6 +287,73 @@ export class Engine implements TensorOwner {
     return this.run(op, zeroPad2dProgram(g, this.dispatcher.workgroupSize), input, g.outShape, zeroPadChunks(op, g, this.limits));
   }
 
+  // ---- ONNX ops (checks in onnx-shapes.ts, kernels and chunk plans in onnx-kernels.ts) ----
+
+  /** x for x >= 0, alpha * x below (ONNX LeakyRelu, alpha default 0.01); NaN stays NaN. */
+  leakyRelu(x: Tensor, options?: LeakyReluOptions): Tensor {
+    const op = 'leakyRelu';
+    const input = this.input(x, op, 'x');
+    const program = leakyReluProgram(checkAlpha(options, op), this.dispatcher.workgroupSize);
+    return this.run(op, program, input, x.shape, planElementChunks(x.size, this.limits));
+  }
+
+  /** min(max(x, min), max) (ONNX Clip; bounds default to -/+Infinity; min > max gives max); NaN stays NaN. */
+  clip(x: Tensor, options?: ClipOptions): Tensor {
+    const op = 'clip';
+    const input = this.input(x, op, 'x');
+    const { min, max } = checkClip(options, op);
+    return this.run(op, clipProgram(min, max, this.dispatcher.workgroupSize), input, x.shape, planElementChunks(x.size, this.limits));
+  }
+
+  /** a + b with NumPy/ONNX broadcasting; each operand must fit one binding. */
+  add(a: Tensor, b: Tensor): Tensor {
+    return this.broadcastBinary('add', a, b);
+  }
+
+  /** a * b with NumPy/ONNX broadcasting; each operand must fit one binding. */
+  mul(a: Tensor, b: Tensor): Tensor {
+    return this.broadcastBinary('mul', a, b);
+  }
+
+  /** Joins tensors along `axis` (e.g. 1: NCHW channels); recorded pairwise, each input must fit one binding. */
+  concat(xs: readonly Tensor[], axis: number): Tensor {
+    const op = 'concat';
+    if (!Array.isArray(xs) || xs.length === 0) fail(op, `xs must be a non-empty array of tensors, got ${describe(xs)}`);
+    const buffers = xs.map((x, i) => this.input(x, op, `xs[${i}]`));
+    const g = concatGeometry(op, xs.map((x) => x.shape), axis);
+    xs.forEach((x, i) => this.checkBinding(op, `xs[${i}]`, x.size * 4));
+    if (xs.length === 1) return this.reshape(xs[0], xs[0].shape);
+    // ((x0 ++ x1) ++ x2) ...: every partial result is read whole too.
+    for (let i = 2, row = g.rows[0] + g.rows[1]; i < xs.length; row += g.rows[i], i++) this.checkBinding(op, 'a partial result', g.outer * row * 4);
+    let acc = buffers[0];
+    let accRow = g.rows[0];
+    let partial: Tensor | null = null;
+    for (let i = 1; i < xs.length; i++) {
+      const row = accRow + g.rows[i];
+      const shape = [...g.outShape];
+      shape[g.axis] = row / (g.rows[0] / xs[0].shape[g.axis]);
+      const bytes = xs[i].size * 4;
+      const y = this.run(op, concatProgram(accRow, g.rows[i], this.dispatcher.workgroupSize), acc, shape, wholeInputChunks(g.outer * row, g.outer * accRow, this.limits), () => [
+        { buffer: buffers[i], size: bytes },
+      ]);
+      partial?.dispose(); // parked until the submit that reads it
+      partial = y;
+      acc = y.bufferFor(op, 'a partial result');
+      accRow = row;
+    }
+    return partial!;
+  }
+
+  private broadcastBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+    const ia = this.input(a, op, 'a');
+    const ib = this.input(b, op, 'b');
+    const g = broadcastGeometry(op, a.shape, b.shape);
+    this.checkBinding(op, 'a', a.size * 4);
+    this.checkBinding(op, 'b', b.size * 4);
+    const program = broadcastBinaryProgram(op, g, this.dispatcher.workgroupSize);
+    return this.run(op, program, ia, g.outShape, wholeInputChunks(sizeOf(g.outShape), a.size, this.limits), () => [{ buffer: ib, size: b.size * 4 }]);
+  }
+
   /** Submits everything recorded so far without reading; resolves once GPU errors are checked. */
   flush(): Promise<void> {
     try {
@@ -324,9 +393,12 @@ export class Engine implements TensorOwner {
     if (withIndices) checkIndexPlane(op, g.inHeight, g.inWidth);
     const view = nhwcView(g);
     const chunks = windowRowChunks(op, view, view.inChannels, this.limits);
-    const program = poolProgram(type, view, this.dispatcher.workgroupSize, { withIndices, countIncludePad });
+    // Four channels per invocation where they divide evenly; the generic kernel otherwise.
+    const program = !withIndices && view.inChannels % 4 === 0
+      ? poolVec4Program(type, view, this.dispatcher.workgroupSize, countIncludePad)
+      : poolProgram(type, view, this.dispatcher.workgroupSize, { withIndices, countIncludePad });
     const outputs = withIndices ? 2 : 1;
-    const tail = type === 'MAX' && !withIndices ? [{ buffer: this.unused }] : [];
+    const tail = program.kernel === kernels.maxPool2d && !withIndices ? [{ buffer: this.unused }] : [];
     return this.runAll(op, program, input, poolOutShape(g), chunks, { outputs, tail });
   }
 
@@ -390,9 +462,10 @@ export class Engine implements TensorOwner {
     op: string, program: Program, input: GPUBuffer, outShape: readonly number[], chunks: Chunk[],
     { extras = () => [], outputs = 1, tail = [] }: { extras?: () => GPUBufferBinding[]; outputs?: number; tail?: GPUBufferBinding[] },
   ): Tensor[] {
-    const planned = chunks.map((c) =>
-      this.dispatcher.plan(op, { ...program, invocations: c.outCount, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] }),
-    );
+    const planned = chunks.map((c) => {
+      const invocations = program.row ? (c.outCount / program.row.elems) * program.row.perRow : c.outCount;
+      return this.dispatcher.plan(op, { ...program, invocations, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] });
+    });
     const outs = Array.from({ length: outputs }, () => this.allocate(op, outShape, program.kernel.name));
     const middle = extras();
     chunks.forEach((c, k) => {
@@ -460,7 +533,9 @@ export class Engine implements TensorOwner {
       if (options.kernelSize === undefined) fail(op, 'kernelSize is required when filter is a bare Float32Array (or pass { data, shape })');
       const [kh, kw] = normalizePair(options.kernelSize, op, 'kernelSize');
       const layout = checkDataFormat(options, op);
-      const cin = toLogical(xShape, layout)[3];
+      const groups = checkGroups(options.groups, op);
+      const cin = toLogical(xShape, layout)[3] / groups; // the filter holds one group's input channels
+      if (!Number.isInteger(cin)) fail(op, `groups ${groups} does not divide the ${toLogical(xShape, layout)[3]} input channels of x`);
       const cout = filter.length / (kh * kw * cin);
       if (!Number.isInteger(cout) || cout < 1) {
         fail(op, `filter has ${filter.length} elements, not a multiple of kernelSize ${kh}x${kw} x ${cin} input channels (x.shape[${layout === 'NHWC' ? 3 : 1}])`);

@@ -5,6 +5,7 @@ import globalMaxPoolWgsl from '../shaders/global_max_pool2d.wgsl?raw';
 import maxPoolWgsl from '../shaders/max_pool2d.wgsl?raw';
 import maxUnpoolGatherWgsl from '../shaders/max_unpool2d_gather.wgsl?raw';
 import maxUnpoolScatterWgsl from '../shaders/max_unpool2d_scatter.wgsl?raw';
+import poolVec4Wgsl from '../shaders/pool2d_vec4.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
 import { CondenseArgumentError, type Activation, type ConvGeometry, type DataFormat, type WindowGeometry } from './shapes.js';
 
@@ -26,6 +27,7 @@ export const kernels = {
   conv2d: { name: 'conv2d', shader: conv2dWgsl, inputs: ['x', 'filter', 'bias'] },
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
+  pool2dVec4: { name: 'pool2d_vec4', shader: poolVec4Wgsl, inputs: ['x'] },
   globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
   globalMaxPool2d: { name: 'global_max_pool2d', shader: globalMaxPoolWgsl, inputs: ['x'] },
   maxUnpoolScatter: { name: 'max_unpool2d_scatter', shader: maxUnpoolScatterWgsl, inputs: ['indices'] },
@@ -44,8 +46,13 @@ export interface Program {
   kernel: KernelDef;
   /** Override constants; part of the pipeline cache key. */
   constants: Record<string, number>;
-  /** Invocations that do work, one per output element. */
+  /** Invocations that do work (one per output element, or per row with `row`). */
   invocations: number;
+  /**
+   * Row grids: the kernel covers whole output rows of `elems` elements with `perRow`
+   * invocations each; `total` is then `perRow` and `row_pitch` the number of rows.
+   */
+  row?: { elems: number; perRow: number };
   /** u32 words after `total` and `row_pitch` (chunk words first), in the struct's order. */
   uniforms: number[];
 }
@@ -84,7 +91,7 @@ export function conv2dProgram(g: ConvGeometry, hasBias: boolean, activation: Act
     kernel: kernels.conv2d,
     constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation], LAYOUT: LAYOUT_CODES[g.layout] },
     invocations: g.batch * g.outHeight * g.outWidth * g.outChannels,
-    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g)],
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g), g.groups],
   };
 }
 
@@ -94,6 +101,18 @@ export function poolProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSiz
   return type === 'MAX'
     ? { kernel: kernels.maxPool2d, constants: { WORKGROUP_SIZE: workgroupSize, WITH_INDICES: flags.withIndices ? 1 : 0 }, invocations: 0, uniforms: [...head, NEG_INF_BITS] }
     : { kernel: kernels.avgPool2d, constants: { WORKGROUP_SIZE: workgroupSize, COUNT_INCLUDE_PAD: flags.countIncludePad ? 1 : 0 }, invocations: 0, uniforms: [...head, g.padBottom, g.padRight] };
+}
+
+/** NHWC pooling with channels % 4 == 0, four channels per invocation, over a row grid. */
+export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean): Program {
+  const rowElems = g.outWidth * g.inChannels;
+  return {
+    kernel: kernels.pool2dVec4,
+    constants: { WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0 },
+    invocations: 0,
+    row: { elems: rowElems, perRow: rowElems / 4 },
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
+  };
 }
 
 /** Pooling treats channels independently, so NCHW [N, C, H, W] is NHWC [N*C, H, W, 1] in memory. */
@@ -117,6 +136,16 @@ export function globalPoolProgram(type: 'MAX' | 'AVG', plane: number, channels: 
     invocations: 0,
     uniforms: type === 'MAX' ? [plane, channels, NEG_INF_BITS] : [plane, channels, f32Bits(divisor)],
   };
+}
+
+/** Grid for a row kernel: x across one row, rows along y, folded into z past the limit. */
+export function rowGrid(perRow: number, rows: number, workgroupSize: number, maxPerDim: number): [number, number, number] {
+  const x = Math.ceil(perRow / workgroupSize);
+  const z = Math.ceil(rows / maxPerDim);
+  if (x > maxPerDim || z > maxPerDim) {
+    throw new CondenseArgumentError(`${perRow} x ${rows} invocations need more workgroups than maxComputeWorkgroupsPerDimension ${maxPerDim} allows`);
+  }
+  return [x, Math.min(rows, maxPerDim), z];
 }
 
 /**

@@ -33,23 +33,29 @@ describe('pipeline cache', () => {
     const engine = await createEngine();
     try {
       const random = rng(1);
-      for (const [h, w, c] of [[4, 4, 1], [9, 7, 3], [33, 2, 17], [16, 16, 8], [5, 31, 2]]) {
-        const x = engine.tensor(randomData(2 * h * w * c, random), [2, h, w, c]);
-        const outs = [
-          engine.maxPool2d(x, { poolSize: 2, padding: 'same' }),
-          engine.avgPool2d(x, { poolSize: [3, 1], strides: 2, padding: 'same' }),
-          engine.conv2d(x, { data: randomData(9 * c * 4, random), shape: [3, 3, c, 4] }, { padding: 'same', activation: 'relu', bias: [1, 2, 3, 4] }),
-          engine.relu(x),
-          engine.globalAvgPool2d(x),
-          engine.globalMaxPool2d(x, { keepDims: true }),
-        ];
-        for (const o of outs) await o.read();
-      }
-      // max, avg, conv2d(bias, relu), relu, global avg, global max.
-      expect(engine.stats().pipelines).toBe(6);
+      const runAll = async (shapes: number[][]) => {
+        for (const [h, w, c] of shapes) {
+          const x = engine.tensor(randomData(2 * h * w * c, random), [2, h, w, c]);
+          const outs = [
+            engine.maxPool2d(x, { poolSize: 2, padding: 'same' }),
+            engine.avgPool2d(x, { poolSize: [3, 1], strides: 2, padding: 'same' }),
+            engine.conv2d(x, { data: randomData(9 * c * 4, random), shape: [3, 3, c, 4] }, { padding: 'same', activation: 'relu', bias: [1, 2, 3, 4] }),
+            engine.relu(x),
+            engine.globalAvgPool2d(x),
+            engine.globalMaxPool2d(x, { keepDims: true }),
+          ];
+          for (const o of outs) await o.read();
+        }
+      };
+      // Odd channels take the scalar pooling kernels, multiples of 4 the vec4 ones.
+      await runAll([[4, 4, 1], [9, 7, 3], [16, 16, 8]]);
+      const variants = engine.stats().pipelines;
+      expect(variants).toBe(8);
+      await runAll([[33, 2, 17], [5, 31, 2], [7, 3, 12], [1, 40, 4], [20, 20, 20]]);
+      expect(engine.stats().pipelines).toBe(variants); // new shapes, no new pipelines
       const x = engine.tensor(new Float32Array(4), [1, 2, 2, 1]);
       await engine.conv2d(x, { data: new Float32Array(1), shape: [1, 1, 1, 1] }).read();
-      expect(engine.stats().pipelines).toBe(7); // a new compile-time variant: no bias, linear
+      expect(engine.stats().pipelines).toBe(variants + 1); // a new compile-time variant: no bias, linear
     } finally {
       engine.destroy();
     }

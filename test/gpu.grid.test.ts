@@ -58,6 +58,19 @@ describe('GPU vs reference, seeded grid', () => {
     expect(specialsSeen).toBeGreaterThan(1000);
   });
 
+  it('vec4 paths (channels a multiple of 4) agree too, with NaN and infinities', async () => {
+    const engine = await gpuEngine();
+    const random = rng(4444);
+    let ran = 0;
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 80; i++) {
+        const p = { ...randomParams(random), c: [4, 8, 12, 16, 32][i % 5], cout: [4, 8, 3, 16][i % 4] };
+        for (const c of casesFor(p, random, i % 2 ? 0.03 : 0)) if ((await check(engine, c)) === 'ran') ran++;
+      }
+    });
+    expect(ran).toBeGreaterThan(400);
+  });
+
   it('covers the edges: 1x1 inputs, window = input, odd channels, stride > window', async () => {
     const engine = await gpuEngine();
     const random = rng(7);
