@@ -9,6 +9,9 @@ export interface AdapterInfo {
   source: string;
   features: string[];
   limits: Record<string, number>;
+  /** Smallest and largest subgroup sizes, where the adapter says. */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
 }
 
 export interface DeviceOptions {
@@ -81,6 +84,8 @@ export async function acquireDevice(options: DeviceOptions): Promise<{ device: G
     source,
     features: [...adapter.features].map(String).sort(),
     limits: limitsObject(device.limits),
+    subgroupMinSize: (ai as { subgroupMinSize?: number } | undefined)?.subgroupMinSize,
+    subgroupMaxSize: (ai as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize,
   };
   return { device, adapter, info, gpu };
 }

@@ -41,6 +41,8 @@ export interface DispatcherStats {
   submits: number;
   dispatches: number;
   pipelines: number;
+  /** Cache keys of the compiled pipelines (see cacheKey), to tell which kernels ran. */
+  pipelineKeys: string[];
 }
 
 /**
@@ -68,6 +70,11 @@ export class Dispatcher {
   /** Works out the grid; throws (naming the op and the limit) before anything is allocated. */
   plan(op: string, program: Program): PlannedProgram {
     try {
+      if (program.perWorkgroup) {
+        // `invocations` counts workgroups here: fold them like single-invocation groups.
+        const { grid, rowPitch } = dispatchGrid(program.invocations, 1, this.maxPerDim);
+        return { program, grid, rowPitch };
+      }
       if (program.row) {
         const rows = program.invocations / program.row.perRow;
         // For row kernels the first two uniform words are the row length and the row count.
@@ -96,7 +103,7 @@ export class Dispatcher {
   }
 
   stats(): DispatcherStats {
-    return { ...this.counters, pipelines: this.pipelines.size };
+    return { ...this.counters, pipelines: this.pipelines.size, pipelineKeys: [...this.pipelines.keys()] };
   }
 
   private pipeline(program: Program): GPUComputePipeline {

@@ -1,7 +1,7 @@
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dProgram, globalPoolProgram, kernels, maxUnpoolPrograms, nhwcView, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
 import {
   checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
@@ -18,6 +18,8 @@ import { broadcastGeometry, checkAlpha, checkClip, concatGeometry, type BinaryOp
 export interface EngineOptions extends DeviceOptions {
   /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
   workgroupSize?: number;
+  /** Use subgroup operations where the device has them (default true); false forces the shared-memory paths. */
+  useSubgroups?: boolean;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
   maxWorkgroupsPerDimension?: number;
   /**
@@ -61,10 +63,13 @@ export class Engine implements TensorOwner {
   private gpu: GPU | undefined;
   private dead: string | null = null;
   private limits: SplitLimits & { maxBuffer: number };
+  /** The smallest subgroup size when subgroup kernels may be used, else null. */
+  private subgroupMin: number | null;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits']) {
+  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null) {
     this.device = device;
+    this.subgroupMin = subgroupMin;
     const dl = device.limits;
     this.limits = {
       maxBinding: Math.min(dl.maxStorageBufferBindingSize, limits?.maxStorageBufferBindingSize ?? Infinity),
@@ -98,7 +103,8 @@ export class Engine implements TensorOwner {
       device.destroy();
       fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
     }
-    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits);
+    const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') ? (info.subgroupMinSize ?? 4) : null;
+    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin);
   }
 
   // ---- tensors ----
@@ -420,7 +426,10 @@ export class Engine implements TensorOwner {
     const [n, h, w, c] = shape;
     const wg = this.dispatcher.workgroupSize;
     if (h * w * c * 4 + this.limits.alignment <= this.limits.maxBinding) {
-      return this.run(op, globalPoolProgram(type, h * w, c, h * w, wg), input, outShape, batchChunks(op, shape, this.limits));
+      const program = c % 4 === 0
+        ? globalTreeProgram(type, h * w, c, wg, this.subgroupMin)
+        : globalPoolProgram(type, h * w, c, h * w, wg);
+      return this.run(op, program, input, outShape, batchChunks(op, shape, this.limits));
     }
     const { perImage, bands } = planeBands(op, shape, this.limits);
     const planned = bands.map((b) => {
@@ -463,7 +472,11 @@ export class Engine implements TensorOwner {
     { extras = () => [], outputs = 1, tail = [] }: { extras?: () => GPUBufferBinding[]; outputs?: number; tail?: GPUBufferBinding[] },
   ): Tensor[] {
     const planned = chunks.map((c) => {
-      const invocations = program.row ? (c.outCount / program.row.elems) * program.row.perRow : c.outCount;
+      const invocations = program.row
+        ? (c.outCount / program.row.elems) * program.row.perRow
+        : program.perWorkgroup
+          ? (c.outCount / program.perWorkgroup.perImage) * program.perWorkgroup.blocks
+          : c.outCount;
       return this.dispatcher.plan(op, { ...program, invocations, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] });
     });
     const outs = Array.from({ length: outputs }, () => this.allocate(op, outShape, program.kernel.name));

@@ -7,6 +7,9 @@ import maxUnpoolGatherWgsl from '../shaders/max_unpool2d_gather.wgsl?raw';
 import maxUnpoolScatterWgsl from '../shaders/max_unpool2d_scatter.wgsl?raw';
 import poolVec4Wgsl from '../shaders/pool2d_vec4.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
+import globalTreeWgsl from '../shaders/global_pool_tree.wgsl?raw';
+import reduceSubgroupWgsl from '../shaders/reduce_subgroup.wgsl?raw';
+import reduceWorkgroupWgsl from '../shaders/reduce_workgroup.wgsl?raw';
 import { CondenseArgumentError, type Activation, type ConvGeometry, type DataFormat, type WindowGeometry } from './shapes.js';
 
 /**
@@ -28,6 +31,14 @@ export const kernels = {
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
   pool2dVec4: { name: 'pool2d_vec4', shader: poolVec4Wgsl, inputs: ['x'] },
+  // One kernel, two ways to combine its slices: WGSL needs `enable subgroups` before any
+  // declaration, and only adapters with the feature may see it.
+  globalPoolTree: { name: 'global_pool_tree', shader: `${globalTreeWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
+  globalPoolTreeSubgroups: {
+    name: 'global_pool_tree_subgroups',
+    shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalTreeWgsl}\n${reduceSubgroupWgsl}`,
+    inputs: ['x'],
+  },
   globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
   globalMaxPool2d: { name: 'global_max_pool2d', shader: globalMaxPoolWgsl, inputs: ['x'] },
   maxUnpoolScatter: { name: 'max_unpool2d_scatter', shader: maxUnpoolScatterWgsl, inputs: ['indices'] },
@@ -53,6 +64,8 @@ export interface Program {
    * invocations each; `total` is then `perRow` and `row_pitch` the number of rows.
    */
   row?: { elems: number; perRow: number };
+  /** Workgroup kernels: `total` counts workgroups, each covering `blocks` blocks per image (see globalTreeProgram). */
+  perWorkgroup?: { perImage: number; blocks: number };
   /** u32 words after `total` and `row_pitch` (chunk words first), in the struct's order. */
   uniforms: number[];
 }
@@ -112,6 +125,24 @@ export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
     invocations: 0,
     row: { elems: rowElems, perRow: rowElems / 4 },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
+  };
+}
+
+/**
+ * Global pooling by workgroup trees for NHWC with channels % 4 == 0. One workgroup per (image,
+ * block of `quadsPerBlock` channel quads): invocations = workgroups, the grid folds them.
+ */
+export function globalTreeProgram(type: 'MAX' | 'AVG', plane: number, channels: number, workgroupSize: number, subgroupMin: number | null): Program {
+  const quads = channels / 4;
+  // Up to 16 quads (256 bytes) side by side per slice; with subgroups, no more than a subgroup holds.
+  let qb = 1;
+  while (qb * 2 <= Math.min(quads, 16, workgroupSize, subgroupMin ?? Infinity)) qb *= 2;
+  return {
+    kernel: subgroupMin ? kernels.globalPoolTreeSubgroups : kernels.globalPoolTree,
+    constants: { WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0 },
+    invocations: 0,
+    perWorkgroup: { perImage: channels, blocks: Math.ceil(quads / qb) },
+    uniforms: [plane, channels, qb, NEG_INF_BITS],
   };
 }
 

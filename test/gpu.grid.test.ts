@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CondenseArgumentError, type Engine } from '../src/index.js';
-import { expectClose, rng } from './helpers/compare.js';
-import { casesFor, describeCase, randomParams, runEngine, runReference, type GridParams, type OpCase } from './helpers/cases.js';
+import { CondenseArgumentError, createEngine, reference, type Engine } from '../src/index.js';
+import { expectClose, randomData, rng } from './helpers/compare.js';
+import { casesFor, describeCase, randomParams, runEngine, runReference, withSpecials, type GridParams, type OpCase } from './helpers/cases.js';
 import { gpuEngine, withValidation } from './helpers/gpu.js';
 
 // f32 GPU sums against the float64-accumulating reference: conv sums up to 5*5*17 products.
@@ -69,6 +69,30 @@ describe('GPU vs reference, seeded grid', () => {
       }
     });
     expect(ran).toBeGreaterThan(400);
+  });
+
+  it('global pooling trees: the subgroup path and the shared-memory fallback both agree', async () => {
+    const random = rng(808);
+    for (const useSubgroups of [true, false]) {
+      const engine = await createEngine({ useSubgroups });
+      try {
+        await withValidation(engine, async () => {
+          for (const shape of [[1, 1, 1, 4], [2, 5, 7, 8], [1, 56, 56, 256], [3, 2, 9, 12], [1, 9, 9, 100], [2, 33, 17, 64]]) {
+            const host = { data: withSpecials(randomData(shape.reduce((a, b) => a * b), random), random, 0.001), shape };
+            const x = engine.tensor(host.data, shape);
+            expectClose(await engine.globalAvgPool2d(x).read(), reference.globalAvgPool2d(host).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${shape}`);
+            expectClose(await engine.globalMaxPool2d(x).read(), reference.globalMaxPool2d(host).data, {}, `max ${shape}`);
+            x.dispose();
+          }
+        });
+        const keys = engine.stats().pipelineKeys.join(' ');
+        const subgroups = useSubgroups && engine.device.features.has('subgroups');
+        expect(keys).toContain(subgroups ? 'global_pool_tree_subgroups|' : 'global_pool_tree|');
+        if (!subgroups) expect(keys).not.toContain('global_pool_tree_subgroups');
+      } finally {
+        engine.destroy();
+      }
+    }
   });
 
   it('covers the edges: 1x1 inputs, window = input, odd channels, stride > window', async () => {
