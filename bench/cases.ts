@@ -82,7 +82,7 @@ export const CASES: readonly CaseDef[] = [
   },
   {
     id: 'lesson',
-    title: "lesson: conv2d 3x3 'same' -> relu -> maxPool 2x2 s2",
+    title: "the lesson: conv2d 3x3 'same', relu, maxPool 2x2 s2",
     bound: 'compute',
     ops: (outChannels) => [
       { op: 'conv2d', kernel: 3, outChannels, stride: 1, padding: 'same', bias: false, relu: false },

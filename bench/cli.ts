@@ -1,5 +1,6 @@
 // `npm run bench`: the profile page's cases in Node, on Dawn (SwiftShader when there is no GPU),
 // side by side with tfjs-webgpu on the same adapter. Prints the table, writes the JSON.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { createEngine } from '../src/index.js';
 import { CASES, caseById, parseSize } from './cases.js';
 import type { Tf } from './engines.js';
 import { defaultSettings, runBench, type BenchSettings } from './run.js';
-import { legend, textTable } from './table.js';
+import { dispatchLines, legend, textTable } from './table.js';
 
 const HELP = `npm run bench -- [options]
   --small                 the small preset (tests, slow adapters)
@@ -76,6 +77,16 @@ async function loadTfjs(): Promise<{ tf: Tf; version: string }> {
   return { tf, version: createRequire(import.meta.url)('@tensorflow/tfjs-backend-webgpu/package.json').version };
 }
 
+/** The commit the numbers belong to; '+dirty' when the tree had uncommitted changes (best effort). */
+function gitRevision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : '');
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<number> {
   const parsed = settingsFromArgs(process.argv.slice(2));
   if (!parsed) {
@@ -86,7 +97,7 @@ async function main(): Promise<number> {
   const engine = await createEngine();
   const info = engine.adapterInfo;
   console.error(`adapter: ${info.description || info.vendor} (${info.source}); timestamp-query: ${info.features.includes('timestamp-query')}`);
-  const environment: Record<string, string> = { runtime: `node ${process.version}`, platform: `${process.platform} ${process.arch}`, condense: pkg.version };
+  const environment: Record<string, string> = { runtime: `node ${process.version}`, platform: `${process.platform} ${process.arch}`, condense: pkg.version, git: gitRevision() };
   let tf: Tf | null = null;
   if (settings.tfjs) {
     const loaded = await loadTfjs();
@@ -99,6 +110,8 @@ async function main(): Promise<number> {
   console.log(`\n${info.description || info.vendor} — ${settings.preset} preset, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   console.log(textTable(report.cases));
   console.log(`\n${legend(report)}`);
+  const perDispatch = dispatchLines(report.cases);
+  if (perDispatch.length) console.log(`\nCondense GPU time per dispatch (median):\n${perDispatch.join('\n')}`);
   const slug = (info.description || info.vendor || 'adapter').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const file = out ?? join('bench', 'results', `${report.startedAt.replace(/[:.]/g, '-')}-${slug}${settings.preset === 'small' ? '-small' : ''}.json`);
   mkdirSync(join(file, '..'), { recursive: true });

@@ -25,16 +25,16 @@ export const COLUMNS: Column[] = [
   { header: 'min', numeric: true, cell: (r) => fmt(r.condense.time.min) },
   { header: 'max', numeric: true, cell: (r) => fmt(r.condense.time.max) },
   { header: 'wall ms', numeric: true, cell: (r) => fmt(r.condense.wall.median) },
-  { header: 'readback ms', numeric: true, cell: (r) => fmt(r.condense.readback.median) },
+  { header: 'readback', numeric: true, cell: (r) => fmt(r.condense.readback.median) },
   { header: 'GB/s', numeric: true, cell: (r) => fmt(r.condense.gbps) },
   { header: 'GFLOP/s', numeric: true, cell: (r) => fmt(r.condense.gflops) },
   { header: '% ceiling', numeric: true, cell: (r) => fmt(r.condense.ceilingPct) },
   { header: 'tfjs ms', numeric: true, cell: (r) => (r.tfjs ? fmt(r.tfjs.time.median) : '-') },
-  { header: 'tfjs % ceil', numeric: true, cell: (r) => (r.tfjs ? fmt(r.tfjs.ceilingPct) : '-') },
+  { header: 'tfjs %ceil', numeric: true, cell: (r) => (r.tfjs ? fmt(r.tfjs.ceilingPct) : '-') },
   { header: 'vs tfjs', numeric: true, cell: (r) => (r.vsTfjs ? `${fmt(r.vsTfjs.ratio)}x` : '-') },
   { header: 'CPU ms', numeric: true, cell: (r) => (r.cpu ? fmt(r.cpu.time.median) : '-') },
   { header: 'vs CPU', numeric: true, cell: (r) => (r.vsCpu !== null ? `${fmt(r.vsCpu)}x` : '-') },
-  { header: 'match tfjs/CPU', numeric: false, cell: (r) => `${ok(r.match.tfjs)}/${ok(r.match.cpu)}` },
+  { header: 'match', numeric: false, cell: (r) => `${ok(r.match.tfjs)}/${ok(r.match.cpu)}` },
 ];
 
 /** Plain-text table, columns padded; numbers right-aligned. */
@@ -50,8 +50,15 @@ export function legend(report: BenchReport): string {
   const { ceiling, timing } = report;
   const src = (s: string | null) => (s === 'timestamp' ? 'GPU time (timestamp-query)' : s === 'wall' ? 'wall time to completion' : 'not run');
   return [
-    `ms/min/max: Condense, ${src(timing.condense)}, median/min/max of ${report.settings.iterations} runs after ${report.settings.warmup} warm-up; wall ms: submit to done; readback ms: copy + map of the output.`,
-    `tfjs ms: tfjs-webgpu ${report.cases[0]?.tfjs ? src(report.cases[0].tfjs.source) : src(timing.tfjs)}. vs tfjs: tfjs ms / Condense ms (> 1: Condense faster; wall times unless both have timestamps). vs CPU: CPU reference ms / Condense wall ms.`,
+    `ms/min/max: Condense, ${src(timing.condense)}, median/min/max of ${report.settings.iterations} runs after ${report.settings.warmup} warm-up; wall ms: submit to done; readback: ms to copy + map the output.`,
+    `tfjs ms: tfjs-webgpu ${report.cases[0]?.tfjs ? src(report.cases[0].tfjs.source) : src(timing.tfjs)}. vs tfjs: tfjs ms / Condense ms (> 1: Condense faster; wall times unless both have timestamps). vs CPU: CPU reference ms / Condense wall ms. match: outputs vs tfjs / vs CPU.`,
     `% ceiling: GB/s over the bandwidth ceiling ${fmt(ceiling.gbps)} GB/s (stream kernel ${fmt(ceiling.stream.gbps)} GB/s, copyBufferToBuffer ${fmt(ceiling.copy.gbps)} GB/s, ${(ceiling.floats * 4) / 2 ** 20} MiB).`,
   ].join('\n');
+}
+
+/** Condense's median GPU time per dispatch, one line per case (empty without timestamps). */
+export function dispatchLines(rows: CaseResult[]): string[] {
+  return rows
+    .filter((r) => r.condense.passes.length > 0)
+    .map((r) => `${r.id}: ${r.condense.passes.map((p) => `${p.kernel} ${fmt(p.ms)} ms`).join(', ')}`);
 }

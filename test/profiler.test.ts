@@ -61,6 +61,7 @@ describe('GpuProfiler with the engine', () => {
     e.setProfiler(profiler);
     try {
       const x = e.tensor(new Float32Array(4096).fill(-1), [1, 16, 16, 16]);
+      const before = e.stats().dispatches;
       const m = await profiler.measure(async () => {
         const a = e.relu(x);
         await e.flush();
@@ -74,7 +75,10 @@ describe('GpuProfiler with the engine', () => {
         expect(m.passes).toEqual([]);
         return;
       }
-      expect(m.passes.map((p) => p.kernel)).toEqual(['relu', 'max_pool2d', 'global_avg_pool2d']);
+      // Kernel choice is the engine's business (and changes with speed work): one timed pass per dispatch.
+      expect(m.passes).toHaveLength(e.stats().dispatches - before);
+      expect(m.passes.length).toBeGreaterThanOrEqual(3);
+      for (const p of m.passes) expect(p.kernel).toMatch(/\w/);
       for (const p of m.passes) expect(Number.isFinite(p.ms) && p.ms >= 0).toBe(true);
       expect(m.ms).toBeCloseTo(m.passes.reduce((s, p) => s + p.ms, 0), 9);
       // Drained: the next measurement starts from an empty set.

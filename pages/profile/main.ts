@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import tfWebgpuPkg from '@tensorflow/tfjs-backend-webgpu/package.json';
 import { CASES, resolveCase, type CaseDef, type CaseSize, type Preset, type Shape4 } from '../../bench/cases.js';
 import { defaultSettings, runBench, type BenchReport, type BenchSettings } from '../../bench/run.js';
-import { COLUMNS, legend } from '../../bench/table.js';
+import { COLUMNS, dispatchLines, legend } from '../../bench/table.js';
 import pkg from '../../package.json';
 import { createEngine, type Engine } from '../../src/index.js';
 import { drawCharts } from './charts.js';
@@ -158,7 +158,8 @@ function showResults(report: BenchReport): void {
       return tr;
     }),
   );
-  $('legend').textContent = legend(report);
+  const perDispatch = dispatchLines(report.cases);
+  $('legend').textContent = legend(report) + (perDispatch.length ? `\n\nCondense GPU time per dispatch (median):\n${perDispatch.join('\n')}` : '');
   drawCharts(report, $<HTMLCanvasElement>('chart-time'), $<HTMLCanvasElement>('chart-ceiling'));
 }
 
