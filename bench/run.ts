@@ -197,7 +197,9 @@ export async function runBench(ctx: BenchContext, settings: BenchSettings): Prom
           if (tfSource === 'timestamp') {
             for (let i = 0; i < settings.iterations; i++) {
               const info = await tf!.time(() => tc.run().dispose());
-              gpu.push(Number(info.kernelMs));
+              // kernelMs is { error } where a backend cannot time; 0 sends the figure back to wall time.
+              const kernelMs = Number(info.kernelMs);
+              gpu.push(Number.isFinite(kernelMs) ? kernelMs : 0);
             }
           }
           tfjs = timing(tfSource!, gpu, wall, readback, [], bytes, flops, ceiling.gbps);
