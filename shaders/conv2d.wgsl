@@ -1,6 +1,8 @@
 // conv2d (TF cross-correlation), NHWC input with HWIO filters or NCHW with OIHW, zero padding,
-// optional bias and fused activation. One invocation per output element, in output memory order,
-// so neighbouring invocations write neighbouring outputs.
+// optional bias and fused activation; grouped (depthwise when groups = in_channels): output channel
+// co of group co / (out_channels / groups) reads only that group's in_channels / groups input
+// channels, and the filter's input-channel axis holds those only. One invocation per output
+// element, in output memory order, so neighbouring invocations write neighbouring outputs.
 
 struct Params {
   total: u32,
@@ -22,6 +24,7 @@ struct Params {
   dilation_width: u32,
   pad_top: u32,
   pad_left: u32,
+  groups: u32,
 }
 
 override WORKGROUP_SIZE: u32;
@@ -50,6 +53,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let g = i + params.out_start;
   let cin = params.in_channels;
   let cout = params.out_channels;
+  // Input channels per group (the filter's input-channel axis), and this output channel's group.
+  let cin_g = cin / params.groups;
   // The invocation order follows the output's memory order: channel fastest for NHWC, column
   // fastest for NCHW.
   var co: u32;
@@ -72,6 +77,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let plane = params.in_height * params.in_width;
   let x_ci_step = select(plane, 1u, LAYOUT == 0u);
   let f_ci_step = select(params.kernel_height * params.kernel_width, cout, LAYOUT == 0u);
+  let group = co / (cout / params.groups);
+  let x_group = group * cin_g * x_ci_step;
   // Signed: the first window row/column may start inside the padding.
   let h0 = i32(oh * params.stride_height) - i32(params.pad_top);
   let w0 = i32(ow * params.stride_width) - i32(params.pad_left);
@@ -89,13 +96,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       var x_base: u32;
       var f_base: u32;
       if (LAYOUT == 0u) {
-        x_base = ((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * cin - params.in_shift;
-        f_base = (kh * params.kernel_width + kw) * cin * cout + co;  // HWIO
+        x_base = ((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * cin + x_group - params.in_shift;
+        f_base = (kh * params.kernel_width + kw) * cin_g * cout + co;  // HWIO
       } else {
-        x_base = n * cin * plane + u32(ih) * params.in_width + u32(iw) - params.in_shift;
-        f_base = (co * cin * params.kernel_height + kh) * params.kernel_width + kw;  // OIHW
+        x_base = n * cin * plane + u32(ih) * params.in_width + u32(iw) + x_group - params.in_shift;
+        f_base = (co * cin_g * params.kernel_height + kh) * params.kernel_width + kw;  // OIHW
       }
-      for (var ci = 0u; ci < cin; ci++) {
+      for (var ci = 0u; ci < cin_g; ci++) {
         sum += x[x_base + ci * x_ci_step] * weights[f_base + ci * f_ci_step];
       }
     }

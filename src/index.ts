@@ -11,3 +11,13 @@ export * as reference from './reference/index.js';
 export type { HostTensor } from './reference/index.js';
 export { GpuProfiler } from './profiler.js';
 export type { GpuProfilerOptions, Measurement, PassTiming, TimingSource } from './profiler.js';
+// ONNX: loading models (NCHW), and the ops they need beyond the core.
+export { loadOnnxModel, parseOnnxModel, OnnxLoadError } from './onnx/load.js';
+export type { OnnxModelSource, LoadOnnxModelOptions } from './onnx/load.js';
+export { OnnxModel } from './onnx/model.js';
+export type { OnnxValueInfo, OnnxSummaryRow } from './onnx/model.js';
+export { SUPPORTED_OPS as SUPPORTED_ONNX_OPS } from './onnx/ops.js';
+export { MIN_OPSET as MIN_ONNX_OPSET, MAX_OPSET as MAX_ONNX_OPSET } from './onnx/graph.js';
+export { buildOnnxModel } from './onnx/build.js';
+export type { OnnxModelSpec, OnnxNodeSpec, OnnxInitializer, OnnxAttr, OnnxValueSpec } from './onnx/build.js';
+export type { LeakyReluOptions, ClipOptions } from './onnx-shapes.js';

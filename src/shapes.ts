@@ -35,6 +35,12 @@ export interface Conv2dOptions {
   /** Needed only when the filter is a bare Float32Array: [KH, KW]; Cin comes from x, Cout from the length. */
   kernelSize?: Pair;
   dataFormat?: DataFormat;
+  /**
+   * Grouped convolution (ONNX/PyTorch `group`, default 1): input and output channels split into
+   * `groups` equal groups, output group g seeing input group g only. The filter then holds Cin/groups
+   * input channels; groups = Cin is a depthwise convolution.
+   */
+  groups?: number;
 }
 
 export interface GlobalPoolOptions {
@@ -65,6 +71,8 @@ export interface WindowGeometry {
 
 export interface ConvGeometry extends WindowGeometry {
   outChannels: number;
+  /** Channel groups (1: an ordinary convolution); the filter holds inChannels / groups input channels. */
+  groups: number;
 }
 
 /** Thrown for every bad argument, before any GPU work. */
@@ -287,16 +295,26 @@ export function convGeometry(op: string, xShape: unknown, filterShape: unknown, 
   const shape = checkShape(xShape, op, 'x.shape', 4);
   const fShape = checkShape(filterShape, op, 'filter.shape', 4);
   const layout = checkDataFormat(options, op);
+  const groups = checkGroups(options.groups, op);
   const [cinAt, xcAt, fmt] = layout === 'NHWC' ? [2, 3, ''] : [1, 1, ' (OIHW)'];
-  if (fShape[cinAt] !== shape[xcAt]) {
-    fail(op, `filter.shape ${shapeToString(fShape)}${fmt} has ${fShape[cinAt]} input channels (filter.shape[${cinAt}]) but x has ${shape[xcAt]} channels (x.shape[${xcAt}])`);
+  if (shape[xcAt] % groups !== 0) fail(op, `groups ${groups} does not divide the ${shape[xcAt]} input channels of x (x.shape[${xcAt}])`);
+  if (fShape[cinAt] * groups !== shape[xcAt]) {
+    const per = groups === 1 ? '' : ` per group; with groups ${groups} it needs ${shape[xcAt] / groups}`;
+    fail(op, `filter.shape ${shapeToString(fShape)}${fmt} has ${fShape[cinAt]} input channels (filter.shape[${cinAt}])${per} but x has ${shape[xcAt]} channels (x.shape[${xcAt}])`);
   }
   const [kh, kw, , cout] = filterToLogical(fShape, layout);
+  if (cout % groups !== 0) fail(op, `groups ${groups} does not divide the filter's ${cout} output channels (${outChannelsAxis(layout)})`);
   const strides = options.strides === undefined ? ([1, 1] as [number, number]) : normalizePair(options.strides, op, 'strides');
   const dilations = options.dilations === undefined ? ([1, 1] as [number, number]) : normalizePair(options.dilations, op, 'dilations');
   const padding = normalizePadding(options.padding, op);
   const g = windowGeometry(op, shape, [kh, kw], strides, dilations, padding, layout);
-  return { ...g, outChannels: cout };
+  return { ...g, outChannels: cout, groups };
+}
+
+export function checkGroups(value: unknown, op: string): number {
+  if (value === undefined) return 1;
+  if (!isPositiveInt(value)) fail(op, `groups must be a positive integer, got ${describe(value)}`);
+  return value;
 }
 
 /** Where a filter keeps its output channels: HWIO's last axis, OIHW's first. */

@@ -18,17 +18,21 @@ export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv
     fail(op, `bias has ${bias.length} elements but the filter has ${g.outChannels} output channels (${outChannelsAxis(g.layout)})`);
   }
   const { batch: N, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout } = g;
+  // Grouped: output channel co sees input channels [group * CinG, (group + 1) * CinG) only.
+  const CinG = Cin / g.groups;
+  const CoutG = Cout / g.groups;
   const xAt = indexer([N, H, W, Cin], g.layout);
   const outAt = indexer([N, g.outHeight, g.outWidth, Cout], g.layout);
   // HWIO for NHWC, OIHW for NCHW.
   const fAt = g.layout === 'NHWC'
-    ? (kh: number, kw: number, ci: number, co: number) => ((kh * g.kernelWidth + kw) * Cin + ci) * Cout + co
-    : (kh: number, kw: number, ci: number, co: number) => ((co * Cin + ci) * g.kernelHeight + kh) * g.kernelWidth + kw;
+    ? (kh: number, kw: number, ci: number, co: number) => ((kh * g.kernelWidth + kw) * CinG + ci) * Cout + co
+    : (kh: number, kw: number, ci: number, co: number) => ((co * CinG + ci) * g.kernelHeight + kh) * g.kernelWidth + kw;
   const out = new Float32Array(N * g.outHeight * g.outWidth * Cout);
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
       for (let ow = 0; ow < g.outWidth; ow++) {
         for (let co = 0; co < Cout; co++) {
+          const first = Math.floor(co / CoutG) * CinG;
           let sum = 0;
           for (let kh = 0; kh < g.kernelHeight; kh++) {
             const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
@@ -36,8 +40,8 @@ export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv
             for (let kw = 0; kw < g.kernelWidth; kw++) {
               const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
               if (iw < 0 || iw >= W) continue;
-              for (let ci = 0; ci < Cin; ci++) {
-                sum += input.data[xAt(n, ih, iw, ci)] * f.data[fAt(kh, kw, ci, co)];
+              for (let ci = 0; ci < CinG; ci++) {
+                sum += input.data[xAt(n, ih, iw, first + ci)] * f.data[fAt(kh, kw, ci, co)];
               }
             }
           }
