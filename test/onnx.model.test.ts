@@ -86,6 +86,29 @@ describe('graph executor', () => {
     model.dispose();
   });
 
+  it('predict with allOutputs, profileLayers and predictReference with allOutputs give every step', async () => {
+    const engine = await gpuEngine();
+    const model = parseOnnxModel(buildOnnxModel(dagSpec(1))).to(engine);
+    const x = randomInput([1, 3, 12, 11], random);
+    const xt = engine.tensor(x.data, x.shape);
+    await engine.flush();
+    const before = engine.stats().liveBuffers;
+    const all = model.predict(xt, { allOutputs: true });
+    expect(all.map((o) => o.className)).toEqual(model.steps.map((s) => s.opType));
+    expect(all.map((o) => o.stage)).toEqual(['filter', 'filter', 'filter', 'detect', 'merge', 'merge', 'condense', 'detect', 'condense', 'reshape', 'classify', 'classify']);
+    all.forEach((o, i) => expect(o.output.shape).toEqual(model.steps[i].shape));
+    const ref = model.predictReference(x, { allOutputs: true });
+    for (const [i, o] of all.entries()) expectClose(await o.output.read(), ref[i].output.data, { atol: 1e-4, rtol: 1e-4 }, `step ${o.name}`);
+    expect(ref.every((r) => r.ms >= 0)).toBe(true);
+    for (const o of all) o.output.dispose();
+    const { layers, totalMs } = await model.profileLayers(xt);
+    expect(layers.map((l) => l.name)).toEqual(model.steps.map((s) => s.name));
+    expect(totalMs).toBeGreaterThan(0);
+    expect(engine.stats().liveBuffers).toBe(before);
+    xt.dispose();
+    model.dispose();
+  });
+
   it('a symbolic batch takes any batch (one for all inputs), and the summary shows it as N', async () => {
     const engine = await gpuEngine();
     const bytes = buildOnnxModel(dagSpec('batch'));

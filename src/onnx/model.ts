@@ -16,9 +16,30 @@ export interface OnnxValueInfo {
   shape: (number | null)[];
 }
 
+/** Where a step sits in the filter -> detect -> condense loop (as Sequential layers report it). */
+export type OnnxStage = 'filter' | 'detect' | 'condense' | 'classify' | 'reshape' | 'merge';
+
+const STAGES: Record<string, OnnxStage> = {
+  Conv: 'filter', Relu: 'detect', LeakyRelu: 'detect', Sigmoid: 'detect', Clip: 'detect',
+  MaxPool: 'condense', AveragePool: 'condense', GlobalAveragePool: 'condense', GlobalMaxPool: 'condense',
+  Gemm: 'classify', MatMul: 'classify', Softmax: 'classify', Flatten: 'reshape', Reshape: 'reshape',
+  Add: 'merge', Mul: 'merge', Concat: 'merge', BatchNormalization: 'filter',
+};
+
+/** One step's output, when predict is asked for all of them. */
+export interface OnnxStepOutput<T = Tensor> {
+  name: string;
+  /** The ONNX operator (named like a Sequential layer's className, so pages can show either). */
+  className: string;
+  stage: OnnxStage;
+  output: T;
+}
+
 export interface OnnxSummaryRow {
   name: string;
   opType: string;
+  className: string;
+  stage: OnnxStage;
   /** Inputs read (value names) and weights' shapes. */
   inputs: string[];
   outputShape: (number | null)[];
@@ -92,17 +113,79 @@ export class OnnxModel {
    * Records the forward pass for a one-input model and returns its (first) output; nothing runs
    * until a read() (or engine.flush()), which submits every step in one command buffer.
    */
-  predict(x: Tensor): Tensor {
+  predict(x: Tensor): Tensor;
+  /** With `allOutputs`, every step's output in run order (each a distinct tensor the caller disposes). */
+  predict(x: Tensor, options: { allOutputs: true }): OnnxStepOutput[];
+  predict(x: Tensor, options: { allOutputs?: boolean } = {}): Tensor | OnnxStepOutput[] {
     const op = 'predict';
     if (this.graphInputs.length !== 1) fail(op, `the model has ${this.graphInputs.length} inputs (${this.graphInputs.map((i) => i.name).join(', ')}); use run({ name: tensor, ... })`);
+    if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${describe(options)}`);
+    if (options.allOutputs === true) {
+      const all: Tensor[] = [];
+      const out = this.run({ [this.graphInputs[0].name]: x }, all);
+      for (const t of Object.values(out)) if (!all.includes(t)) t.dispose();
+      return this.steps.map((s, i) => ({ name: s.name, className: s.opType, stage: STAGES[s.opType] ?? 'merge', output: all[i] }));
+    }
     const out = this.run({ [this.graphInputs[0].name]: x });
     const [first, ...rest] = this.graphOutputs.map((o) => out[o.name]);
     for (const t of rest) if (t !== first && !t.disposed) t.dispose();
     return first;
   }
 
-  /** Records the forward pass for named inputs; returns every output by name (each a tensor the caller disposes). */
-  run(feeds: Record<string, Tensor>): Record<string, Tensor> {
+  /**
+   * Times each step: records it, submits it on its own and waits for the GPU, so the figures
+   * include one submit's overhead each (predict() makes one submit in all). Run predict() once
+   * before, so that pipeline compilation is not timed.
+   */
+  async profileLayers(x: Tensor): Promise<{ layers: { name: string; className: string; stage: OnnxStage; ms: number }[]; totalMs: number }> {
+    const engine = this.engine ?? fail('profileLayers', 'the model is not on an engine yet: call model.to(engine) first');
+    const layers: { name: string; className: string; stage: OnnxStage; ms: number }[] = [];
+    const all: Tensor[] = [];
+    const t0 = performance.now();
+    const out = this.run({ [this.graphInputs[0]?.name]: x }, all, async (s) => {
+      const start = performance.now();
+      await engine.flush();
+      await engine.device.queue.onSubmittedWorkDone();
+      layers.push({ name: s.name, className: s.opType, stage: STAGES[s.opType] ?? 'merge', ms: performance.now() - start });
+    });
+    await out.done;
+    const totalMs = performance.now() - t0;
+    for (const t of new Set([...all, ...Object.values(out.outputs)])) if (!t.disposed) t.dispose();
+    return { layers, totalMs };
+  }
+
+  /**
+   * Records the forward pass for named inputs; returns every output by name (each a tensor the
+   * caller disposes). `keepAll` receives every step's output, none freed early.
+   */
+  run(feeds: Record<string, Tensor>, keepAll?: Tensor[]): Record<string, Tensor>;
+  /** @internal With a hook awaited after each step (profiling). */
+  run(feeds: Record<string, Tensor>, keepAll: Tensor[], after: (s: Step) => Promise<void>): { outputs: Record<string, Tensor>; done: Promise<void> };
+  run(feeds: Record<string, Tensor>, keepAll?: Tensor[], after?: (s: Step) => Promise<void>): Record<string, Tensor> | { outputs: Record<string, Tensor>; done: Promise<void> } {
+    if (after) {
+      // Step by step, awaiting the hook between steps.
+      const outputs: Record<string, Tensor> = {};
+      const engine = this.engine!;
+      const live = this.feed('profileLayers', feeds, (x, name) => {
+        if (!(x instanceof Tensor) || !x.ownedBy(engine)) fail('profileLayers', `input '${name}' must be a Tensor of the model's engine, got ${describe(x)}`);
+        return x.shape;
+      });
+      const done = (async () => {
+        for (const [i, s] of this.steps.entries()) {
+          const args = s.args.map((a) => ('value' in a ? live.get(a.value)! : this.gpuWeights[i][a.weight]));
+          const y = s.gpu(this.engine!, args);
+          keepAll!.push(y);
+          live.set(s.output, y);
+          await after(s);
+        }
+        for (const o of this.graphOutputs) outputs[o.name] = live.get(o.value)!;
+      })();
+      return { outputs, done };
+    }
+    return this.runAll(feeds, keepAll);
+  }
+
+  private runAll(feeds: Record<string, Tensor>, keepAll?: Tensor[]): Record<string, Tensor> {
     const op = 'run';
     const engine = this.engine;
     if (!engine) return fail(op, 'the model is not on an engine yet: call model.to(engine) first (or pass { engine } to loadOnnxModel)');
@@ -124,6 +207,7 @@ export class OnnxModel {
         }
         made.push(y);
         live.set(s.output, y);
+        if (keepAll) return;
         for (const v of this.frees[i]) {
           live.get(v)!.dispose(); // parked until the submit that reads it
           live.delete(v);
@@ -133,24 +217,31 @@ export class OnnxModel {
       for (const t of made) if (!t.disposed) t.dispose();
       throw e;
     }
+    keepAll?.push(...made);
     const result: Record<string, Tensor> = {};
     const given = new Set(Object.values(feeds));
     for (const o of this.graphOutputs) {
       const t = live.get(o.value)!;
       // An output that is a model input, or that another output already returned, gets its own copy.
-      result[o.name] = given.has(t) || Object.values(result).includes(t) ? engine.reshape(t, t.shape) : t;
+      result[o.name] = given.has(t) || Object.values(result).includes(t) || (keepAll && made.includes(t)) ? engine.reshape(t, t.shape) : t;
     }
     return result;
   }
 
   /** The same forward pass on the CPU reference, for a one-input model: its first output. */
-  predictReference(x: HostTensor): HostTensor {
+  predictReference(x: HostTensor): HostTensor;
+  /** With `allOutputs`, every step's output in run order, with the milliseconds each took. */
+  predictReference(x: HostTensor, options: { allOutputs: true }): (OnnxStepOutput<HostTensor> & { ms: number })[];
+  predictReference(x: HostTensor, options: { allOutputs?: boolean } = {}): HostTensor | (OnnxStepOutput<HostTensor> & { ms: number })[] {
     if (this.graphInputs.length !== 1) fail('predictReference', `the model has ${this.graphInputs.length} inputs; use runReference`);
-    return this.runReference({ [this.graphInputs[0].name]: x })[this.graphOutputs[0].name];
+    const all: (HostTensor & { ms: number })[] = [];
+    const out = this.runReference({ [this.graphInputs[0].name]: x }, all);
+    if (!options?.allOutputs) return out[this.graphOutputs[0].name];
+    return this.steps.map((s, i) => ({ name: s.name, className: s.opType, stage: STAGES[s.opType] ?? 'merge', output: { data: all[i].data, shape: all[i].shape }, ms: all[i].ms }));
   }
 
   /** Every output by name, computed with the CPU reference (plain loops). */
-  runReference(feeds: Record<string, HostTensor>): Record<string, HostTensor> {
+  runReference(feeds: Record<string, HostTensor>, keepAll?: (HostTensor & { ms: number })[]): Record<string, HostTensor> {
     const op = 'runReference';
     const live = this.feed(op, feeds, (x, name) => {
       if (!x || typeof x !== 'object' || !((x as HostTensor).data instanceof Float32Array)) fail(op, `input '${name}' must be a host tensor { data: Float32Array, shape }, got ${describe(x)}`);
@@ -159,7 +250,10 @@ export class OnnxModel {
     const weights = this.steps.map((s) => s.weights.map((w) => ({ data: w.data, shape: w.shape.length === 0 ? [1] : w.shape })));
     this.steps.forEach((s, i) => {
       const args = s.args.map((a) => ('value' in a ? live.get(a.value)! : weights[i][a.weight]));
-      live.set(s.output, s.cpu(args));
+      const t0 = performance.now();
+      const y = s.cpu(args);
+      keepAll?.push({ ...y, ms: performance.now() - t0 });
+      live.set(s.output, y);
     });
     return Object.fromEntries(this.graphOutputs.map((o) => [o.name, live.get(o.value)!]));
   }
@@ -195,6 +289,8 @@ export class OnnxModel {
     return this.steps.map((s) => ({
       name: s.name,
       opType: s.opType,
+      className: s.opType,
+      stage: STAGES[s.opType] ?? 'merge',
       inputs: s.args.map((a) => ('value' in a ? a.value : `weight ${shapeToString(s.weights[a.weight].shape)}`)),
       outputShape: s.shape.map((d, i) => (dynamic && i === 0 ? null : d)),
       params: s.weights.reduce((k, w) => k + sizeOf(w.shape), 0),
