@@ -8,8 +8,8 @@ export type Shape4 = [number, number, number, number];
 export type OpSpec =
   | { op: 'conv2d'; kernel: number; outChannels: number; stride: number; padding: 'same' | 'valid'; bias: boolean; relu: boolean }
   | { op: 'relu' }
-  | { op: 'maxPool' | 'avgPool'; size: number; stride: number; padding: 'same' | 'valid' }
-  | { op: 'globalAvg' | 'globalMax' };
+  | { op: 'maxPool' | 'avgPool'; size: number; stride: number; padding: 'same' | 'valid'; dataFormat?: 'NCHW' }
+  | { op: 'globalAvg' | 'globalMax'; dataFormat?: 'NCHW' };
 
 /** What a user may edit: the input shape, and the output channels of a case's convolution. */
 export interface CaseSize {
@@ -29,7 +29,7 @@ export interface CaseDef {
 
 export type Preset = 'full' | 'small';
 
-const pool = (op: 'maxPool' | 'avgPool', size: number, stride: number, padding: 'same' | 'valid'): OpSpec => ({ op, size, stride, padding });
+const pool = (op: 'maxPool' | 'avgPool', size: number, stride: number, padding: 'same' | 'valid', dataFormat?: 'NCHW'): OpSpec => ({ op, size, stride, padding, ...(dataFormat ? { dataFormat } : {}) });
 
 export const CASES: readonly CaseDef[] = [
   {
@@ -72,6 +72,32 @@ export const CASES: readonly CaseDef[] = [
     full: { input: [1, 56, 56, 256] },
     small: { input: [1, 14, 14, 32] },
   },
+  // NCHW (ONNX/PyTorch layout) twins of the pooling cases: the input is [N, C, H, W]. tfjs has no
+  // NCHW pooling, so it transposes to NHWC and back around its op (what an NCHW user of tfjs pays).
+  {
+    id: 'maxpool2-nchw',
+    title: "maxPool 2x2 s2 'same', NCHW (input N,C,H,W)",
+    bound: 'memory',
+    ops: () => [pool('maxPool', 2, 2, 'same', 'NCHW')],
+    full: { input: [1, 32, 256, 256] },
+    small: { input: [1, 8, 32, 32] },
+  },
+  {
+    id: 'avgpool2-nchw',
+    title: "avgPool 2x2 s2 'valid', NCHW (input N,C,H,W)",
+    bound: 'memory',
+    ops: () => [pool('avgPool', 2, 2, 'valid', 'NCHW')],
+    full: { input: [1, 32, 256, 256] },
+    small: { input: [1, 8, 32, 32] },
+  },
+  {
+    id: 'gap-nchw',
+    title: 'global average pool, NCHW (input N,C,H,W)',
+    bound: 'memory',
+    ops: () => [{ op: 'globalAvg', dataFormat: 'NCHW' }],
+    full: { input: [1, 256, 56, 56] },
+    small: { input: [1, 32, 14, 14] },
+  },
   {
     id: 'conv3x3',
     title: "conv2d 3x3 'same' + bias + relu",
@@ -93,6 +119,12 @@ export const CASES: readonly CaseDef[] = [
     small: { input: [1, 32, 32, 3], outChannels: 8 },
   },
 ];
+
+/** The order of a case's input dimensions: NCHW when its ops say so. */
+export function inputLayout(def: CaseDef): 'NHWC' | 'NCHW' {
+  const first = def.ops(def.full.outChannels ?? 0)[0];
+  return 'dataFormat' in first && first.dataFormat === 'NCHW' ? 'NCHW' : 'NHWC';
+}
 
 /** One op with the shapes it sees: what the runners and the formulas work from. */
 export interface ResolvedOp {
@@ -139,11 +171,11 @@ export function resolveCase(def: CaseDef, size: CaseSize = def.full): ResolvedCa
       filterShape = [spec.kernel, spec.kernel, inShape[3], spec.outChannels];
       outShape = convOutShape(convGeometry(def.id, inShape, filterShape, { strides: spec.stride, padding: spec.padding as Padding }));
     } else if (spec.op === 'maxPool' || spec.op === 'avgPool') {
-      outShape = poolOutShape(poolGeometry(def.id, inShape, { poolSize: spec.size, strides: spec.stride, padding: spec.padding }));
+      outShape = poolOutShape(poolGeometry(def.id, inShape, { poolSize: spec.size, strides: spec.stride, padding: spec.padding, dataFormat: spec.dataFormat }));
     } else if (spec.op === 'relu') {
       outShape = [...inShape];
     } else {
-      outShape = [inShape[0], inShape[3]];
+      outShape = [inShape[0], inShape[spec.dataFormat === 'NCHW' ? 1 : 3]];
     }
     ops.push({ spec, inShape, outShape, filterShape });
     shape = outShape;

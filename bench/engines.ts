@@ -50,16 +50,16 @@ export function condenseCase(engine: Engine, c: ResolvedCase, data: CaseData): C
             y = engine.relu(x);
             break;
           case 'maxPool':
-            y = engine.maxPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding });
+            y = engine.maxPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding, dataFormat: spec.dataFormat });
             break;
           case 'avgPool':
-            y = engine.avgPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding });
+            y = engine.avgPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding, dataFormat: spec.dataFormat });
             break;
           case 'globalAvg':
-            y = engine.globalAvgPool2d(x);
+            y = engine.globalAvgPool2d(x, { dataFormat: spec.dataFormat });
             break;
           case 'globalMax':
-            y = engine.globalMaxPool2d(x);
+            y = engine.globalMaxPool2d(x, { dataFormat: spec.dataFormat });
             break;
         }
         // A recorded op keeps its input's buffer alive until the submit.
@@ -103,13 +103,17 @@ export function tfjsCase(tf: Tf, c: ResolvedCase, data: CaseData): TfjsCase {
             case 'relu':
               return tf.relu(x);
             case 'maxPool':
-              return tf.maxPool(x4, spec.size, spec.stride, spec.padding);
-            case 'avgPool':
-              return tf.avgPool(x4, spec.size, spec.stride, spec.padding);
+            case 'avgPool': {
+              // tfjs pools NHWC only: an NCHW case transposes around the op.
+              const nchw = spec.dataFormat === 'NCHW';
+              const xin = nchw ? tf.transpose(x4, [0, 2, 3, 1]) : x4;
+              const y = spec.op === 'maxPool' ? tf.maxPool(xin, spec.size, spec.stride, spec.padding) : tf.avgPool(xin, spec.size, spec.stride, spec.padding);
+              return nchw ? tf.transpose(y, [0, 3, 1, 2]) : y;
+            }
             case 'globalAvg':
-              return tf.mean(x, [1, 2]);
+              return tf.mean(x, spec.dataFormat === 'NCHW' ? [2, 3] : [1, 2]);
             case 'globalMax':
-              return tf.max(x, [1, 2]);
+              return tf.max(x, spec.dataFormat === 'NCHW' ? [2, 3] : [1, 2]);
           }
         }, input),
       ),
@@ -140,13 +144,13 @@ export function cpuRun(c: ResolvedCase, data: CaseData): HostTensor {
       case 'relu':
         return reference.relu(x);
       case 'maxPool':
-        return reference.maxPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding });
+        return reference.maxPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding, dataFormat: spec.dataFormat });
       case 'avgPool':
-        return reference.avgPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding });
+        return reference.avgPool2d(x, { poolSize: spec.size, strides: spec.stride, padding: spec.padding, dataFormat: spec.dataFormat });
       case 'globalAvg':
-        return reference.globalAvgPool2d(x);
+        return reference.globalAvgPool2d(x, { dataFormat: spec.dataFormat });
       case 'globalMax':
-        return reference.globalMaxPool2d(x);
+        return reference.globalMaxPool2d(x, { dataFormat: spec.dataFormat });
     }
   }, { data: data.input, shape: [...c.input] });
 }

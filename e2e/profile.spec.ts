@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { COLUMNS } from '../bench/table.js';
 
-const CASE_IDS = ['maxpool2', 'maxpool3', 'avgpool2', 'gap', 'gmp', 'conv3x3', 'lesson'];
+const CASE_IDS = ['maxpool2', 'maxpool3', 'avgpool2', 'gap', 'gmp', 'maxpool2-nchw', 'avgpool2-nchw', 'gap-nchw', 'conv3x3', 'lesson'];
 
 test('the profile page runs the small preset beside tfjs-webgpu and exports its results', async ({ page }, testInfo) => {
   test.setTimeout(150_000);

@@ -65,6 +65,9 @@ describe('cases', () => {
       avgpool2: '1x256x256x32',
       gap: '1x56x56x256',
       gmp: '1x56x56x256',
+      'maxpool2-nchw': '1x32x256x256',
+      'avgpool2-nchw': '1x32x256x256',
+      'gap-nchw': '1x256x56x56',
       conv3x3: '1x128x128x32:32',
       lesson: '1x224x224x3:64',
     });

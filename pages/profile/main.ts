@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import tfWebgpuPkg from '@tensorflow/tfjs-backend-webgpu/package.json';
-import { CASES, resolveCase, type CaseDef, type CaseSize, type Preset, type Shape4 } from '../../bench/cases.js';
+import { CASES, inputLayout, resolveCase, type CaseDef, type CaseSize, type Preset, type Shape4 } from '../../bench/cases.js';
 import { defaultSettings, runBench, type BenchReport, type BenchSettings } from '../../bench/run.js';
 import { COLUMNS, dispatchLines, legend } from '../../bench/table.js';
 import pkg from '../../package.json';
@@ -65,7 +65,7 @@ function buildCaseTable(preset: Preset): void {
     tr.dataset.case = def.id;
     const enabled = Object.assign(document.createElement('input'), { type: 'checkbox', checked: true });
     enabled.setAttribute('aria-label', `run ${def.id}`);
-    const dims = size.input.map((v, i) => numberInput(v, `${def.id} ${'NHWC'[i]}`));
+    const dims = size.input.map((v, i) => numberInput(v, `${def.id} ${inputLayout(def)[i]}`));
     const outChannels = size.outChannels === undefined ? null : numberInput(size.outChannels, `${def.id} output channels`);
     const output = document.createElement('td');
     const cells = [enabled, `${def.id}: ${def.title}`, ...dims, outChannels ?? '', output];

@@ -11,7 +11,7 @@ import { Attributes, failLoad, readTensor, type ConstTensor } from './values.js'
 
 /** Default-domain opsets Condense maps (the operators' semantics it implements are those of these versions). */
 export const MIN_OPSET = 7;
-export const MAX_OPSET = 21;
+export const MAX_OPSET = 24;
 
 export interface GraphInput {
   name: string;
