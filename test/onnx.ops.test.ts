@@ -57,6 +57,22 @@ describe('grouped and depthwise conv2d', () => {
     });
   });
 
+  it('agrees with the reference when split into row bands or image chunks by a small binding limit', async () => {
+    const engine = await createEngine({ limits: { maxStorageBufferBindingSize: 4096 } });
+    try {
+      const random = rng(8181);
+      for (const [layout, groups] of [['NHWC', 3], ['NCHW', 3], ['NHWC', 6], ['NCHW', 2]] as const) {
+        const x = host(layout === 'NHWC' ? [3, 20, 9, 6] : [3, 6, 9, 9], random);
+        const cout = groups === 6 ? 12 : 6;
+        const filter = host(layout === 'NHWC' ? [3, 3, 6 / groups, cout] : [cout, 6 / groups, 3, 3], random);
+        const options = { groups, dataFormat: layout, padding: 'same', strides: [2, 1] } as const;
+        await check(engine, [x], (t) => engine.conv2d(t, filter, options), reference.conv2d(x, filter, options), `split conv2d ${layout} groups ${groups}`);
+      }
+    } finally {
+      engine.destroy();
+    }
+  });
+
   it('depthwise 3x3 equals per-channel convolutions (worked by hand on a 1x3x3x2 input)', () => {
     // Channel 0 is all 1, channel 1 all 2; filter channel 0 all 1, channel 1 all 10; 'valid': 9 and 180.
     const x = { data: Float32Array.from({ length: 18 }, (_, i) => (i % 2) + 1), shape: [1, 3, 3, 2] };
