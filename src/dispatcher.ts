@@ -1,6 +1,7 @@
 import { BufferPool } from './buffer-pool.js';
 import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './gpu-constants.js';
 import { cacheKey, dispatchGrid, rowGrid, type Program } from './kernels.js';
+import { CondenseArgumentError } from './shapes.js';
 
 /** A GPU-side failure (validation, out-of-memory, lost device), named by the kernels it touched. */
 export class GpuError extends Error {
@@ -70,6 +71,12 @@ export class Dispatcher {
   /** Works out the grid; throws (naming the op and the limit) before anything is allocated. */
   plan(op: string, program: Program): PlannedProgram {
     try {
+      if (program.fixedGrid) {
+        if (program.fixedGrid.some((d) => d > this.maxPerDim)) {
+          throw new CondenseArgumentError(`a grid of ${program.fixedGrid.join(' x ')} workgroups passes maxComputeWorkgroupsPerDimension ${this.maxPerDim}`);
+        }
+        return { program, grid: program.fixedGrid, rowPitch: 0 };
+      }
       if (program.perWorkgroup) {
         // `invocations` counts workgroups here: fold them like single-invocation groups.
         const { grid, rowPitch } = dispatchGrid(program.invocations, 1, this.maxPerDim);

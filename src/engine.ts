@@ -1,7 +1,7 @@
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dBlockProgram, conv2dProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
 import {
   checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
@@ -160,10 +160,17 @@ export class Engine implements TensorOwner {
     const activation = checkActivation(options.activation, op);
     const bias = options.bias === undefined ? null : this.resolveBias(options.bias, g.outChannels, op);
     this.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
-    const program = conv2dProgram(g, bias !== null, activation, this.dispatcher.workgroupSize);
     // NCHW rows of one output channel need every input channel's rows: split over images only.
     const chunks = g.layout === 'NHWC' ? windowRowChunks(op, g, g.outChannels, this.limits) : imageChunks(op, g, g.outChannels, this.limits);
-    return this.run(op, program, input, convOutShape(g), chunks, () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.unused }]);
+    const wg = this.dispatcher.workgroupSize;
+    const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.unused }];
+    // The register-blocked kernel where output channels come in quads and nothing is split
+    // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
+    if (g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1) {
+      const program = conv2dBlockProgram(g, bias !== null, activation, wg);
+      return this.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }] })[0];
+    }
+    return this.run(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, extras);
   }
 
   maxPool2d(x: Tensor, options: PoolOptions): Tensor {
@@ -472,12 +479,14 @@ export class Engine implements TensorOwner {
     { extras = () => [], outputs = 1, tail = [] }: { extras?: () => GPUBufferBinding[]; outputs?: number; tail?: GPUBufferBinding[] },
   ): Tensor[] {
     const planned = chunks.map((c) => {
+      const units = program.tiled ? c.outCount / program.tiled.perUnit : 0;
       const invocations = program.row
         ? (c.outCount / program.row.elems) * program.row.perRow
         : program.perWorkgroup
           ? (c.outCount / program.perWorkgroup.perImage) * program.perWorkgroup.blocks
-          : c.outCount;
-      return this.dispatcher.plan(op, { ...program, invocations, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] });
+          : program.tiled ? units : c.outCount;
+      const head = program.tiled ? [c.outStart, c.input.shift, c.output.shift, units] : [c.outStart, c.input.shift, c.output.shift];
+      return this.dispatcher.plan(op, { ...program, invocations, uniforms: [...head, ...program.uniforms] });
     });
     const outs = Array.from({ length: outputs }, () => this.allocate(op, outShape, program.kernel.name));
     const middle = extras();

@@ -6,6 +6,7 @@ import maxPoolWgsl from '../shaders/max_pool2d.wgsl?raw';
 import maxUnpoolGatherWgsl from '../shaders/max_unpool2d_gather.wgsl?raw';
 import maxUnpoolScatterWgsl from '../shaders/max_unpool2d_scatter.wgsl?raw';
 import poolVec4Wgsl from '../shaders/pool2d_vec4.wgsl?raw';
+import convBlockWgsl from '../shaders/conv2d_block.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
 import globalTreeWgsl from '../shaders/global_pool_tree.wgsl?raw';
 import reduceSubgroupWgsl from '../shaders/reduce_subgroup.wgsl?raw';
@@ -31,6 +32,7 @@ export const kernels = {
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
   pool2dVec4: { name: 'pool2d_vec4', shader: poolVec4Wgsl, inputs: ['x'] },
+  conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
   // One kernel, two ways to combine its slices: WGSL needs `enable subgroups` before any
   // declaration, and only adapters with the feature may see it.
   globalPoolTree: { name: 'global_pool_tree', shader: `${globalTreeWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
@@ -66,6 +68,13 @@ export interface Program {
   row?: { elems: number; perRow: number };
   /** Workgroup kernels: `total` counts workgroups, each covering `blocks` blocks per image (see globalTreeProgram). */
   perWorkgroup?: { perImage: number; blocks: number };
+  /**
+   * Tiled kernels: a chunk's outputs are units (pixels) of `perUnit` elements; each workgroup
+   * covers `unitsPerTile` units of `yTiles` column tiles. The unit count leads the op's uniforms.
+   */
+  tiled?: { perUnit: number; unitsPerTile: number; yTiles: number };
+  /** Kernels that run unsplit on a grid of their own. */
+  fixedGrid?: [number, number, number];
   /** u32 words after `total` and `row_pitch` (chunk words first), in the struct's order. */
   uniforms: number[];
 }
@@ -114,6 +123,43 @@ export function poolProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSiz
   return type === 'MAX'
     ? { kernel: kernels.maxPool2d, constants: { WORKGROUP_SIZE: workgroupSize, WITH_INDICES: flags.withIndices ? 1 : 0 }, invocations: 0, uniforms: [...head, NEG_INF_BITS] }
     : { kernel: kernels.avgPool2d, constants: { WORKGROUP_SIZE: workgroupSize, COUNT_INCLUDE_PAD: flags.countIncludePad ? 1 : 0 }, invocations: 0, uniforms: [...head, g.padBottom, g.padRight] };
+}
+
+/** Input channel quads whose filter rows conv2d_block stages in shared memory per step. */
+export const CONV_STAGE_QUADS = 8;
+
+export interface ConvPoolFusion {
+  /** The 2 x 2, stride 2 max pool's NHWC geometry over the conv output. */
+  pool: WindowGeometry;
+}
+
+/** Whether a max pool can be fused into conv2d_block's epilogue: 2 x 2 windows, stride 2, no dilation. */
+export function fusablePool(pool: WindowGeometry): boolean {
+  return pool.kernelHeight === 2 && pool.kernelWidth === 2 && pool.strideHeight === 2 && pool.strideWidth === 2
+    && pool.dilationHeight === 1 && pool.dilationWidth === 1 && pool.layout === 'NHWC';
+}
+
+/**
+ * NHWC conv2d with Cout % 4 == 0, unsplit: 2 x 4 pixels x 8 channels per invocation, filter columns
+ * staged in shared memory, optionally with a 2 x 2 / 2 max pool fused into the epilogue.
+ */
+export function conv2dBlockProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, fusion?: ConvPoolFusion): Program {
+  const p = fusion?.pool;
+  const blockRows = p ? p.outHeight : Math.ceil(g.outHeight / 2);
+  const blockCols = p ? Math.ceil(p.outWidth / 2) : Math.ceil(g.outWidth / 4);
+  return {
+    kernel: kernels.conv2dBlock,
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, VEC4_INPUT: g.inChannels % 4 === 0 ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0,
+      ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_QUADS: CONV_STAGE_QUADS,
+    },
+    invocations: 0,
+    fixedGrid: [Math.ceil((blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), g.batch],
+    uniforms: [
+      g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g),
+      blockRows, blockCols, p?.outWidth ?? 0, p?.padTop ?? 0, p?.padLeft ?? 0, NEG_INF_BITS,
+    ],
+  };
 }
 
 /** NHWC pooling with channels % 4 == 0, four channels per invocation, over a row grid. */
