@@ -36,6 +36,11 @@ export class BufferPool {
     return buffer;
   }
 
+  /** Whether the buffer is held by a tensor (not released back to the pool). */
+  isLive(buffer: GPUBuffer): boolean {
+    return this.live.has(buffer);
+  }
+
   /** `pendingWork`: whether recorded-but-unsubmitted commands may still use the buffer. */
   release(buffer: GPUBuffer, pendingWork: boolean): void {
     if (!this.live.delete(buffer)) return;

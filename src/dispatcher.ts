@@ -2,6 +2,7 @@ import { BufferPool } from './buffer-pool.js';
 import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './gpu-constants.js';
 import { cacheKey, dispatchGrid, rowGrid, type Program } from './kernels.js';
 import { CondenseArgumentError } from './shapes.js';
+import { fuseChains, type FusionNote } from './fusion.js';
 
 /** A GPU-side failure (validation, out-of-memory, lost device), named by the kernels it touched. */
 export class GpuError extends Error {
@@ -26,6 +27,7 @@ interface ClearOp {
 interface PendingOp extends PlannedProgram {
   /** Bindings in the shader's order: inputs, then the output (whole buffers or byte ranges). */
   bindings: GPUBufferBinding[];
+  note?: FusionNote;
 }
 
 /**
@@ -94,8 +96,34 @@ export class Dispatcher {
     }
   }
 
-  record(planned: PlannedProgram, bindings: GPUBufferBinding[]): void {
-    this.pending.push({ ...planned, bindings });
+  record(planned: PlannedProgram, bindings: GPUBufferBinding[], note?: FusionNote): void {
+    this.pending.push({ ...planned, bindings, note });
+  }
+
+  /** The recorded ops with fusable chains (see fusion.ts) replaced by single dispatches. */
+  private fused(ops: (PendingOp | ClearOp)[]): (PendingOp | ClearOp)[] {
+    const runs: (PendingOp | ClearOp)[] = [];
+    let programs: PendingOp[] = [];
+    const flush = () => {
+      if (programs.length) {
+        runs.push(...fuseChains(programs, {
+          released: (buffer) => !this.pool.isLive(buffer),
+          workgroupSize: this.workgroupSize,
+          plan: (program, bindings) => ({ ...this.plan('fused', program), bindings }),
+        }));
+      }
+      programs = [];
+    };
+    for (const op of ops) {
+      if ('clear' in op) {
+        flush();
+        runs.push(op);
+      } else {
+        programs.push(op);
+      }
+    }
+    flush();
+    return runs;
   }
 
   recordClear(buffer: GPUBuffer, bytes: number): void {
@@ -157,7 +185,7 @@ export class Dispatcher {
    * and resolves with the first GPU error its error scopes caught, as a GpuError naming the kernels.
    */
   submit(extra?: (encoder: GPUCommandEncoder) => void): Promise<void> {
-    const ops = this.pending;
+    const ops = this.fused(this.pending);
     this.pending = [];
     const names = [...new Set(ops.map((op) => ('clear' in op ? 'clear' : op.program.kernel.name)))];
     this.device.pushErrorScope('out-of-memory');

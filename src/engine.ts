@@ -8,6 +8,7 @@ import {
   shapeToString, sizeOf, tfPoolToPoolOptions, toLogical,
   type Conv2dOptions, type GlobalPoolOptions, type MaxUnpoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
 } from './shapes.js';
+import type { FusionNote } from './fusion.js';
 import { batchChunks, bindRange, imageChunks, planeBands, planElementChunks, windowRowChunks, type Chunk, type SplitLimits } from './split.js';
 import { Tensor, TensorStateError, type TensorOwner } from './tensor.js';
 import { copyProgram, denseChunks, denseProgram, sigmoidProgram, softmaxChunks, softmaxProgram, zeroPad2dProgram, zeroPadChunks } from './model-kernels.js';
@@ -147,7 +148,8 @@ export class Engine implements TensorOwner {
   relu(x: Tensor): Tensor {
     const op = 'relu';
     const input = this.input(x, op, 'x');
-    return this.run(op, reluProgram(this.dispatcher.workgroupSize), input, x.shape, planElementChunks(x.size, this.limits));
+    const note = (out: GPUBuffer): FusionNote => ({ kind: 'relu', input, out });
+    return this.runAll(op, reluProgram(this.dispatcher.workgroupSize), input, x.shape, planElementChunks(x.size, this.limits), { note })[0];
   }
 
   conv2d(x: Tensor, filter: FilterInput, options: EngineConv2dOptions = {}): Tensor {
@@ -168,7 +170,8 @@ export class Engine implements TensorOwner {
     // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
     if (g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1) {
       const program = conv2dBlockProgram(g, bias !== null, activation, wg);
-      return this.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }] })[0];
+      const note = (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, out });
+      return this.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }], note })[0];
     }
     return this.run(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, extras);
   }
@@ -412,7 +415,8 @@ export class Engine implements TensorOwner {
       : poolProgram(type, view, this.dispatcher.workgroupSize, { withIndices, countIncludePad });
     const outputs = withIndices ? 2 : 1;
     const tail = program.kernel === kernels.maxPool2d && !withIndices ? [{ buffer: this.unused }] : [];
-    return this.runAll(op, program, input, poolOutShape(g), chunks, { outputs, tail });
+    const note = type === 'MAX' && !withIndices && g.layout === 'NHWC' ? (out: GPUBuffer): FusionNote => ({ kind: 'maxPool', g, input, out }) : undefined;
+    return this.runAll(op, program, input, poolOutShape(g), chunks, { outputs, tail, note });
   }
 
   private globalPool(op: string, type: PoolingType, x: Tensor, options: GlobalPoolOptions | undefined): Tensor {
@@ -476,7 +480,11 @@ export class Engine implements TensorOwner {
    */
   private runAll(
     op: string, program: Program, input: GPUBuffer, outShape: readonly number[], chunks: Chunk[],
-    { extras = () => [], outputs = 1, tail = [] }: { extras?: () => GPUBufferBinding[]; outputs?: number; tail?: GPUBufferBinding[] },
+    { extras = () => [], outputs = 1, tail = [], note }: {
+      extras?: () => GPUBufferBinding[]; outputs?: number; tail?: GPUBufferBinding[];
+      /** For a single-chunk op: what it is, so a later submit may fuse it (fusion.ts). */
+      note?: (out: GPUBuffer) => FusionNote;
+    },
   ): Tensor[] {
     const planned = chunks.map((c) => {
       const units = program.tiled ? c.outCount / program.tiled.perUnit : 0;
@@ -493,7 +501,7 @@ export class Engine implements TensorOwner {
     chunks.forEach((c, k) => {
       const x = { buffer: input, offset: c.input.offset, size: c.input.size };
       const results = outs.map((buffer) => ({ buffer, offset: c.output.offset, size: c.output.size }));
-      this.dispatcher.record(planned[k], [x, ...middle, ...results, ...tail]);
+      this.dispatcher.record(planned[k], [x, ...middle, ...results, ...tail], chunks.length === 1 ? note?.(outs[0]) : undefined);
     });
     return outs.map((buffer) => this.wrap(buffer, outShape, program.kernel.name));
   }

@@ -1,0 +1,78 @@
+// Fusing recorded chains at submit time. Ops are recorded lazily, so when a submit comes the
+// dispatcher can see conv2d -> relu -> maxPool2d chains whose intermediate tensors were already
+// disposed: those intermediates can never be read, so the chain runs as one conv2d_block
+// dispatch that applies the activation and the 2 x 2 max pool in registers.
+import { conv2dBlockProgram, fusablePool, type Program } from './kernels.js';
+import type { Activation, ConvGeometry, WindowGeometry } from './shapes.js';
+
+/** What an op recorded about itself so that a later submit can fuse it. */
+export type FusionNote =
+  | { kind: 'conv'; g: ConvGeometry; hasBias: boolean; activation: Activation; out: GPUBuffer }
+  | { kind: 'relu'; input: GPUBuffer; out: GPUBuffer }
+  | { kind: 'maxPool'; g: WindowGeometry; input: GPUBuffer; out: GPUBuffer };
+
+export interface FusableOp {
+  program: Program;
+  bindings: GPUBufferBinding[];
+  note?: FusionNote;
+}
+
+export interface FusionContext<T extends FusableOp> {
+  /** Whether the tensor owning this buffer was disposed (nothing can read it after this submit). */
+  released(buffer: GPUBuffer): boolean;
+  workgroupSize: number;
+  /** Plans a replacement op; throws where the grid does not fit (the chain then runs unfused). */
+  plan(program: Program, bindings: GPUBufferBinding[]): T;
+}
+
+function usedBy(op: FusableOp, buffer: GPUBuffer): boolean {
+  return op.bindings.some((b) => b.buffer === buffer);
+}
+
+/**
+ * Replaces each fusable chain in `ops` by one op. A chain is a conv op immediately followed by a
+ * relu of its output and/or a fusable max pool of that, where every intermediate buffer is
+ * released and read by nothing else in this submit.
+ */
+export function fuseChains<T extends FusableOp>(ops: T[], ctx: FusionContext<T>): T[] {
+  const out: T[] = [];
+  const privateTo = (buffer: GPUBuffer, producer: number, consumer: number) =>
+    ctx.released(buffer) && ops.every((op, i) => i === producer || i === consumer || !usedBy(op, buffer));
+  for (let i = 0; i < ops.length; i++) {
+    const conv = ops[i].note;
+    if (conv?.kind !== 'conv') {
+      out.push(ops[i]);
+      continue;
+    }
+    let activation = conv.activation;
+    let last = i;
+    let tail = conv.out;
+    const relu = ops[i + 1]?.note;
+    if (relu?.kind === 'relu' && relu.input === tail && privateTo(tail, i, i + 1)) {
+      activation = 'relu';
+      last = i + 1;
+      tail = relu.out;
+    }
+    const pool = ops[last + 1]?.note;
+    let fusedPool: WindowGeometry | undefined;
+    if (pool?.kind === 'maxPool' && pool.input === tail && fusablePool(pool.g) && privateTo(tail, last, last + 1)) {
+      fusedPool = pool.g;
+      last += 1;
+      tail = pool.out;
+    }
+    if (last === i) {
+      out.push(ops[i]);
+      continue;
+    }
+    try {
+      const program = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, fusedPool && { pool: fusedPool });
+      // conv2d_block binds x, filter, bias, out, x again (as vec4s).
+      const [x, filter, bias, , x4] = ops[i].bindings;
+      out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: tail }, x4]));
+      i = last;
+    } catch {
+      out.push(ops[i]);
+    }
+  }
+  return out;
+}
