@@ -1,9 +1,11 @@
 // conv2d_block: NHWC conv2d (HWIO filters, Cout % 4 == 0) where each invocation computes a block of
 // 2 x 4 output pixels for 8 output channels (two vec4 quads): 16 vec4 accumulators, so every input
 // vec4 feeds 8 multiply-adds and every filter vec4 feeds 8. A workgroup shares one pair of output
-// quads, so it stages those filter columns in shared memory one (tap, channel chunk) at a time and
-// every invocation then reads the same filter words (a broadcast), while the input is read in
-// vec4s along the channels (VEC4_INPUT, Cin % 4 == 0) or as scalars gathered into vec4s (any Cin).
+// quads, so it stages those filter columns in shared memory, STAGE_ROWS rows of the K x Cout filter
+// matrix at a time (K = KH * KW * Cin: a whole 3x3x32 filter takes two stages, so barriers stay
+// few; they are costly on CPU implementations), and every invocation then reads the same filter
+// words (a broadcast), while the input is read in vec4s along the channels (VEC4_INPUT,
+// Cin % 4 == 0) or as scalars gathered into vec4s (any Cin).
 // The block is written out by hand, not with loops over arrays: SwiftShader (CPU) keeps loop-indexed
 // arrays in memory, which made this kernel 2x slower there; GPU compilers unroll either form.
 //
@@ -45,8 +47,8 @@ override HAS_BIAS: bool;
 // 0: linear, 1: relu.
 override ACTIVATION: u32;
 override FUSE_POOL: bool;
-// Input channel quads staged per step: STAGE_QUADS * 4 rows x 2 quads of the filter.
-override STAGE_QUADS: u32;
+// Filter rows staged per step (a multiple of 4), two output quads each.
+override STAGE_ROWS: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4f>;
@@ -56,7 +58,7 @@ override STAGE_QUADS: u32;
 @group(0) @binding(4) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<workgroup> filter_tile: array<vec4f, STAGE_QUADS * 8u>;
+var<workgroup> filter_tile: array<vec4f, STAGE_ROWS * 2u>;
 
 fn is_nan4(v: vec4f) -> vec4<bool> {
   return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
@@ -130,6 +132,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 
   let cin_quads = (params.in_channels + 3u) / 4u;
   let q1_ok = q0 + 1u < quads_out;
+  let k_rows = params.kernel_height * params.kernel_width * params.in_channels;
+  // Filter rows [staged, staged + STAGE_ROWS) are in filter_tile; the first use stages.
+  var staged = 0u;
+  var staged_end = 0u;
   for (var kh = 0u; kh < params.kernel_height; kh++) {
     let dh = i32(kh * params.dilation_height);
     let r0 = ih0 + dh;
@@ -152,23 +158,34 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
       let p10 = u32(row1_at + clamp(c0, 0, w_last)); let p11 = u32(row1_at + clamp(c1, 0, w_last));
       let p12 = u32(row1_at + clamp(c2, 0, w_last)); let p13 = u32(row1_at + clamp(c3, 0, w_last));
       let tap_row = (kh * params.kernel_width + kw) * params.in_channels;
-      for (var cq0 = 0u; cq0 < cin_quads; cq0 += STAGE_QUADS) {
-        // Stage filter rows [cq0 * 4, (cq0 + STAGE_QUADS) * 4) of this tap, two output quads each.
-        workgroupBarrier();
-        for (var e = lane; e < STAGE_QUADS * 8u; e += WORKGROUP_SIZE) {
-          let ci = cq0 * 4u + e / 2u;
-          let q = q0 + e % 2u;
-          let ok = ci < params.in_channels && q < quads_out;
-          let at = min(tap_row + ci, tap_row + params.in_channels - 1u) * quads_out + min(q, quads_out - 1u);
-          filter_tile[e] = select(vec4f(0.0), weights[at], ok);
+      for (var cq = 0u; cq < cin_quads; cq++) {
+        let ci = cq * 4u;
+        let row = tap_row + ci;
+        // Uniform across the workgroup, like the loops around it, so the barriers are too.
+        if (row + 4u > staged_end) {
+          workgroupBarrier();
+          for (var e = lane; e < STAGE_ROWS * 2u; e += WORKGROUP_SIZE) {
+            let k = row + e / 2u;
+            let q = q0 + e % 2u;
+            let at = min(k, k_rows - 1u) * quads_out + min(q, quads_out - 1u);
+            filter_tile[e] = select(vec4f(0.0), weights[at], k < k_rows && q < quads_out);
+          }
+          staged = row;
+          staged_end = row + STAGE_ROWS;
+          workgroupBarrier();
         }
-        workgroupBarrier();
-        let steps = min(STAGE_QUADS, cin_quads - cq0);
-        for (var s = 0u; s < steps; s++) {
-          let ci = (cq0 + s) * 4u;
-          let f = s * 8u;
-          let w0 = filter_tile[f]; let w1 = filter_tile[f + 2u]; let w2 = filter_tile[f + 4u]; let w3 = filter_tile[f + 6u];
-          let v0 = filter_tile[f + 1u]; let v1 = filter_tile[f + 3u]; let v2 = filter_tile[f + 5u]; let v3 = filter_tile[f + 7u];
+        {
+          let f = (row - staged) * 2u;
+          var w0 = filter_tile[f]; var w1 = filter_tile[f + 2u]; var w2 = filter_tile[f + 4u]; var w3 = filter_tile[f + 6u];
+          var v0 = filter_tile[f + 1u]; var v1 = filter_tile[f + 3u]; var v2 = filter_tile[f + 5u]; var v3 = filter_tile[f + 7u];
+          if (!VEC4_INPUT) {
+            // A quad past Cin reaches into the next tap's rows: their inputs are masked to 0, and
+            // so are the rows, so that an infinite weight there cannot turn 0 * w into NaN.
+            let cin = params.in_channels;
+            w1 = select(vec4f(0.0), w1, ci + 1u < cin); v1 = select(vec4f(0.0), v1, ci + 1u < cin);
+            w2 = select(vec4f(0.0), w2, ci + 2u < cin); v2 = select(vec4f(0.0), v2, ci + 2u < cin);
+            w3 = select(vec4f(0.0), w3, ci + 3u < cin); v3 = select(vec4f(0.0), v3, ci + 3u < cin);
+          }
           let x00 = load_quad(p00, ci, in_r0 && in0); let x01 = load_quad(p01, ci, in_r0 && in1);
           let x02 = load_quad(p02, ci, in_r0 && in2); let x03 = load_quad(p03, ci, in_r0 && in3);
           let x10 = load_quad(p10, ci, in_r1 && in0); let x11 = load_quad(p11, ci, in_r1 && in1);

@@ -125,8 +125,8 @@ export function poolProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSiz
     : { kernel: kernels.avgPool2d, constants: { WORKGROUP_SIZE: workgroupSize, COUNT_INCLUDE_PAD: flags.countIncludePad ? 1 : 0 }, invocations: 0, uniforms: [...head, g.padBottom, g.padRight] };
 }
 
-/** Input channel quads whose filter rows conv2d_block stages in shared memory per step. */
-export const CONV_STAGE_QUADS = 8;
+/** Filter rows conv2d_block stages in shared memory per step (x 2 quads x 16 bytes = 8 KiB). */
+export const CONV_STAGE_ROWS = 256;
 
 export interface ConvPoolFusion {
   /** The 2 x 2, stride 2 max pool's NHWC geometry over the conv output. */
@@ -151,7 +151,7 @@ export function conv2dBlockProgram(g: ConvGeometry, hasBias: boolean, activation
     kernel: kernels.conv2dBlock,
     constants: {
       WORKGROUP_SIZE: workgroupSize, VEC4_INPUT: g.inChannels % 4 === 0 ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0,
-      ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_QUADS: CONV_STAGE_QUADS,
+      ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_ROWS: CONV_STAGE_ROWS,
     },
     invocations: 0,
     fixedGrid: [Math.ceil((blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), g.batch],
