@@ -4,6 +4,8 @@
 // y (folded into z past the limit) counts rows (n, oh), so each invocation divides only by the
 // channel-quad count and the workgroup-uniform row. Taps are branch-free: indices are clamped and
 // the cells outside the input are masked, so invocations of a subgroup never diverge.
+// (A window size is a compile-time choice here, like a vector width: one pipeline per square
+// size 2 or 3 and one for the rest, each serving every shape.)
 // The generic max_pool2d / avg_pool2d kernels serve the other cases (indices, odd channels).
 
 struct Params {
@@ -35,6 +37,8 @@ override WORKGROUP_SIZE: u32;
 // true: max pooling (NaN wins); false: average of the real cells.
 override POOL_MAX: bool;
 override COUNT_INCLUDE_PAD: bool;
+// 2 or 3: the window is that square (taps unrolled); 0: any window, looped.
+override WINDOW: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
@@ -42,6 +46,35 @@ override COUNT_INCLUDE_PAD: bool;
 
 fn is_nan4(v: vec4f) -> vec4<bool> {
   return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
+}
+
+/** Where the window of one output starts, and what has been pooled so far. */
+struct Window {
+  h0: i32,
+  w0: i32,
+  in_base: i32,
+  c4: u32,
+  acc: vec4f,
+  count: u32,
+}
+
+/** Pools tap (kh, kw) of the window into `win`: clamped load, masked outside the input. */
+fn take(win: ptr<function, Window>, kh: u32, kw: u32) {
+  let h_last = i32(params.in_height) - 1;
+  let w_last = i32(params.in_width) - 1;
+  let ih = (*win).h0 + i32(kh * params.dilation_height);
+  let iw = (*win).w0 + i32(kw * params.dilation_width);
+  let real = ih >= 0 && ih <= h_last && iw >= 0 && iw <= w_last;
+  let at = (u32((*win).in_base + clamp(ih, 0, h_last)) * params.in_width + u32(clamp(iw, 0, w_last))) * (params.channels / 4u);
+  let v = x[at + (*win).c4 - params.in_shift / 4u];
+  if (POOL_MAX) {
+    (*win).acc = select((*win).acc, v, vec4<bool>(real) & ((v > (*win).acc) | is_nan4(v)) & !is_nan4((*win).acc));
+  } else {
+    (*win).acc += select(vec4f(0.0), v, real);
+    let padded = ih >= -i32(params.pad_top) && ih < i32(params.in_height + params.pad_bottom)
+      && iw >= -i32(params.pad_left) && iw < i32(params.in_width + params.pad_right);
+    (*win).count += select(0u, 1u, select(real, padded, COUNT_INCLUDE_PAD));
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -57,35 +90,33 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let oh = row % params.out_height;
   let n = row / params.out_height;
 
-  let h0 = i32(oh * params.stride_height) - i32(params.pad_top);
-  let w0 = i32(ow * params.stride_width) - i32(params.pad_left);
-  let h_last = i32(params.in_height) - 1;
-  let w_last = i32(params.in_width) - 1;
-  let in_base = i32(n * params.in_height);
-  let in_shift4 = params.in_shift / 4u;
-  let neg_inf = vec4f(bitcast<f32>(params.neg_inf_bits));
-  var acc = select(vec4f(0.0), neg_inf, POOL_MAX);
-  var count = 0u;
-  for (var kh = 0u; kh < params.kernel_height; kh++) {
-    let ih = h0 + i32(kh * params.dilation_height);
-    let row_real = ih >= 0 && ih <= h_last;
-    let row_padded = ih >= -i32(params.pad_top) && ih < i32(params.in_height + params.pad_bottom);
-    let in_row = u32(in_base + clamp(ih, 0, h_last)) * params.in_width;
-    for (var kw = 0u; kw < params.kernel_width; kw++) {
-      let iw = w0 + i32(kw * params.dilation_width);
-      let real = row_real && iw >= 0 && iw <= w_last;
-      let v = x[(in_row + u32(clamp(iw, 0, w_last))) * quads + c4 - in_shift4];
-      if (POOL_MAX) {
-        acc = select(acc, v, vec4<bool>(real) & ((v > acc) | is_nan4(v)) & !is_nan4(acc));
-      } else {
-        acc += select(vec4f(0.0), v, real);
-        let counted = select(real, row_padded && iw >= -i32(params.pad_left) && iw < i32(params.in_width + params.pad_right), COUNT_INCLUDE_PAD);
-        count += select(0u, 1u, counted);
+  var win = Window(
+    i32(oh * params.stride_height) - i32(params.pad_top),
+    i32(ow * params.stride_width) - i32(params.pad_left),
+    i32(n * params.in_height),
+    c4,
+    select(vec4f(0.0), vec4f(bitcast<f32>(params.neg_inf_bits)), POOL_MAX),
+    0u,
+  );
+  // The common square windows are spelled out tap by tap: without loops (which CPU
+  // implementations such as SwiftShader do not unroll) they ran twice as fast there.
+  if (WINDOW == 2u) {
+    take(&win, 0u, 0u); take(&win, 0u, 1u);
+    take(&win, 1u, 0u); take(&win, 1u, 1u);
+  } else if (WINDOW == 3u) {
+    take(&win, 0u, 0u); take(&win, 0u, 1u); take(&win, 0u, 2u);
+    take(&win, 1u, 0u); take(&win, 1u, 1u); take(&win, 1u, 2u);
+    take(&win, 2u, 0u); take(&win, 2u, 1u); take(&win, 2u, 2u);
+  } else {
+    for (var kh = 0u; kh < params.kernel_height; kh++) {
+      for (var kw = 0u; kw < params.kernel_width; kw++) {
+        take(&win, kh, kw);
       }
     }
   }
+  var result = win.acc;
   if (!POOL_MAX) {
-    acc /= f32(count);
+    result /= f32(win.count);
   }
-  out[(row * params.out_width + ow) * quads + c4 - params.out_shift / 4u] = acc;
+  out[(row * params.out_width + ow) * quads + c4 - params.out_shift / 4u] = result;
 }

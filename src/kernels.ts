@@ -167,7 +167,10 @@ export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
   const rowElems = g.outWidth * g.inChannels;
   return {
     kernel: kernels.pool2dVec4,
-    constants: { WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0 },
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0,
+      WINDOW: g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3) ? g.kernelHeight : 0,
+    },
     invocations: 0,
     row: { elems: rowElems, perRow: rowElems / 4 },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
