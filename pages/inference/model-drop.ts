@@ -1,0 +1,177 @@
+// Dropping a model on the inference page: an ONNX file (.onnx), or a TF.js Layers model.json
+// together with its weight shards. Either becomes a PageModel: what the page calls on a model,
+// with its 28x28 grayscale input and per-layer maps in NHWC, as the page draws them.
+import { loadOnnxModel, type Engine, type HostTensor, type OnnxModel, type Tensor } from '../../src/index.js';
+import { loadLayersModel } from '../../src/models/load-layers.js';
+
+/** A tensor-like result the page reads once and disposes. */
+export interface PageOutput {
+  readonly shape: readonly number[];
+  read(): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export interface PageLayerOutput<T> {
+  name: string;
+  className: string;
+  stage: string;
+  output: T;
+  ms?: number;
+}
+
+/** The part of a model the inference page uses; Sequential has it as it is, ONNX models through OnnxPageModel. */
+export interface PageModel {
+  readonly name: string;
+  countParams(): number;
+  summary(): string;
+  summaryRows(): { name: string; className: string; stage: string; params: number; note: string }[];
+  predict(x: Tensor): PageOutput;
+  predict(x: Tensor, options: { allOutputs: true }): PageLayerOutput<PageOutput>[];
+  profileLayers(x: Tensor): Promise<{ layers: { ms: number }[] }>;
+  predictReference(x: HostTensor, options: { allOutputs: true }): PageLayerOutput<HostTensor>[];
+}
+
+/** [N, C, H, W] data as [N, H, W, C]. */
+function toNhwc(data: Float32Array, shape: readonly number[]): Float32Array {
+  const [n, c, h, w] = shape;
+  const out = new Float32Array(data.length);
+  for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    out[((b * h + y) * w + x) * c + k] = data[((b * c + k) * h + y) * w + x];
+  }
+  return out;
+}
+
+const nhwcShape = (s: readonly number[]) => (s.length === 4 ? [s[0], s[2], s[3], s[1]] : [...s]);
+
+function pageOutput(t: Tensor): PageOutput {
+  return {
+    shape: nhwcShape(t.shape),
+    read: async () => (t.shape.length === 4 ? toNhwc(await t.read(), t.shape) : t.read()),
+    dispose: () => t.dispose(),
+  };
+}
+
+/**
+ * An ONNX model with one [N, 1, H, W] input: the page's [1, H, W, 1] image holds the same bytes
+ * (one channel), and 4-D step outputs are turned to NHWC for drawing.
+ */
+export class OnnxPageModel implements PageModel {
+  readonly name: string;
+
+  constructor(readonly onnx: OnnxModel, private readonly engine: Engine | null, private readonly size: number) {
+    this.name = onnx.name || 'onnx model';
+    const inputs = onnx.inputs;
+    const s = inputs[0]?.shape;
+    if (inputs.length !== 1 || !s || s.length !== 4 || s[1] !== 1 || s[2] !== size || s[3] !== size || (s[0] !== null && s[0] !== 1)) {
+      const got = inputs.map((i) => `${i.name} [${i.shape.map((d) => d ?? 'N').join(',')}]`).join(', ');
+      throw new Error(`this page feeds one ${size}x${size} grayscale image, [1,1,${size},${size}] in NCHW; the model's input is ${got}`);
+    }
+  }
+
+  countParams(): number {
+    return this.onnx.countParams();
+  }
+
+  summary(): string {
+    return this.onnx.summary();
+  }
+
+  summaryRows() {
+    return this.onnx.summaryRows();
+  }
+
+  private nchw(x: Tensor): Tensor {
+    if (!this.engine) throw new Error('no GPU engine');
+    return this.engine.reshape(x, [x.shape[0], 1, this.size, this.size]);
+  }
+
+  predict(x: Tensor): PageOutput;
+  predict(x: Tensor, options: { allOutputs: true }): PageLayerOutput<PageOutput>[];
+  predict(x: Tensor, options?: { allOutputs: true }): PageOutput | PageLayerOutput<PageOutput>[] {
+    const xn = this.nchw(x);
+    try {
+      if (!options?.allOutputs) return pageOutput(this.onnx.predict(xn));
+      return this.onnx.predict(xn, { allOutputs: true }).map((o) => ({ ...o, output: pageOutput(o.output) }));
+    } finally {
+      xn.dispose();
+    }
+  }
+
+  async profileLayers(x: Tensor): Promise<{ layers: { ms: number }[] }> {
+    const xn = this.nchw(x);
+    try {
+      return await this.onnx.profileLayers(xn);
+    } finally {
+      xn.dispose();
+    }
+  }
+
+  predictReference(x: HostTensor, _options: { allOutputs: true }): PageLayerOutput<HostTensor>[] {
+    const host = { data: x.data, shape: [x.shape[0], 1, this.size, this.size] };
+    return this.onnx.predictReference(host, { allOutputs: true }).map((o) => ({
+      ...o,
+      output: { data: o.output.shape.length === 4 ? toNhwc(o.output.data, o.output.shape) : o.output.data, shape: nhwcShape(o.output.shape) },
+    }));
+  }
+}
+
+const bytesOf = (f: File) => f.arrayBuffer();
+
+/**
+ * Loads dropped files: an .onnx file, or model.json with its weight shards (matched by file name).
+ * Resolves with the model and a label for the status line.
+ */
+export async function loadDroppedModel(files: readonly File[], engine: Engine | null, size: number): Promise<{ model: PageModel; label: string }> {
+  const onnx = files.find((f) => f.name.toLowerCase().endsWith('.onnx'));
+  if (onnx) {
+    const m = await loadOnnxModel(await bytesOf(onnx), engine ? { engine } : {});
+    return { model: new OnnxPageModel(m, engine, size), label: `${onnx.name} (ONNX, opset ${m.opset})` };
+  }
+  const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
+  if (!json) throw new Error(`drop an .onnx file, or a TF.js Layers model.json with its weight files (got ${files.map((f) => f.name).join(', ') || 'nothing'})`);
+  const modelJson = JSON.parse(await json.text());
+  const weights: Record<string, ArrayBuffer> = {};
+  for (const f of files) if (f !== json) weights[f.name] = await bytesOf(f);
+  // Shards are listed by path; dropped files have names only.
+  for (const group of modelJson?.weightsManifest ?? []) {
+    for (const p of group.paths ?? []) {
+      const base = String(p).split('/').pop()!;
+      if (!(p in weights) && base in weights) weights[p] = weights[base];
+    }
+  }
+  const model = await loadLayersModel({ modelJson, weights }, engine ? { engine } : {});
+  const shape = model.inputShape;
+  if (shape.length !== 3 || shape[0] !== size || shape[1] !== size || shape[2] !== 1) {
+    model.dispose();
+    throw new Error(`this page feeds one ${size}x${size} grayscale image, [1,${size},${size},1]; the model's input is [N,${shape.join(',')}]`);
+  }
+  return { model, label: `${json.name} (TF.js Layers)` };
+}
+
+/** Calls `onFiles` with the files of every drop on the page (and of a file picker it adds after `anchor`). */
+export function installModelDrop(anchor: HTMLElement, onFiles: (files: File[]) => void): void {
+  const picker = document.createElement('input');
+  picker.type = 'file';
+  picker.multiple = true;
+  picker.accept = '.onnx,.json,.bin';
+  picker.id = 'model-file';
+  picker.title = 'load a model: an .onnx file, or model.json with its weight files';
+  const label = document.createElement('label');
+  label.className = 'model-drop';
+  label.append(' · model (.onnx, or model.json + weights; or drop it on the page): ', picker);
+  anchor.after(label);
+  picker.addEventListener('change', () => {
+    if (picker.files && picker.files.length > 0) onFiles(Array.from(picker.files));
+    picker.value = '';
+  });
+  document.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    const isModel = files.some((f) => /\.(onnx|json)$/i.test(f.name));
+    if (!isModel) return; // images and the like stay with whoever else handles drops
+    e.preventDefault();
+    onFiles(files);
+  });
+}
