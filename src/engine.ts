@@ -21,6 +21,12 @@ export interface EngineOptions extends DeviceOptions {
   workgroupSize?: number;
   /** Use subgroup operations where the device has them (default true); false forces the shared-memory paths. */
   useSubgroups?: boolean;
+  /**
+   * Stage conv filters in workgroup (shared) memory: right on GPUs, slower on CPU adapters such as
+   * SwiftShader, where workgroup memory is plain memory and barriers are costly. Default: on
+   * unless the adapter is a CPU implementation.
+   */
+  stageConvFilters?: boolean;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
   maxWorkgroupsPerDimension?: number;
   /**
@@ -66,11 +72,13 @@ export class Engine implements TensorOwner {
   private limits: SplitLimits & { maxBuffer: number };
   /** The smallest subgroup size when subgroup kernels may be used, else null. */
   private subgroupMin: number | null;
+  private stageFilter: boolean;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null) {
+  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null, stageFilter: boolean) {
     this.device = device;
     this.subgroupMin = subgroupMin;
+    this.stageFilter = stageFilter;
     const dl = device.limits;
     this.limits = {
       maxBinding: Math.min(dl.maxStorageBufferBindingSize, limits?.maxStorageBufferBindingSize ?? Infinity),
@@ -105,7 +113,8 @@ export class Engine implements TensorOwner {
       fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
     }
     const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') ? (info.subgroupMinSize ?? 4) : null;
-    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin);
+    const stageFilter = options.stageConvFilters ?? !isCpuAdapter(info);
+    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, stageFilter);
   }
 
   // ---- tensors ----
@@ -169,8 +178,9 @@ export class Engine implements TensorOwner {
     // The register-blocked kernel where output channels come in quads and nothing is split
     // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
     if (g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1) {
-      const program = conv2dBlockProgram(g, bias !== null, activation, wg);
-      const note = (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, out });
+      const stageFilter = this.stageFilter;
+      const program = conv2dBlockProgram(g, bias !== null, activation, wg, stageFilter);
+      const note = (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out });
       return this.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }], note })[0];
     }
     return this.run(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, extras);
@@ -625,6 +635,11 @@ export class Engine implements TensorOwner {
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }
+}
+
+/** Software rasterizers that run WebGPU on the CPU, where some GPU-shaped choices cost more than they save. */
+export function isCpuAdapter(info: AdapterInfo): boolean {
+  return /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
 }
 
 export function createEngine(options?: EngineOptions): Promise<Engine> {

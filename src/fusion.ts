@@ -7,7 +7,7 @@ import type { Activation, ConvGeometry, WindowGeometry } from './shapes.js';
 
 /** What an op recorded about itself so that a later submit can fuse it. */
 export type FusionNote =
-  | { kind: 'conv'; g: ConvGeometry; hasBias: boolean; activation: Activation; out: GPUBuffer }
+  | { kind: 'conv'; g: ConvGeometry; hasBias: boolean; activation: Activation; stageFilter: boolean; out: GPUBuffer }
   | { kind: 'relu'; input: GPUBuffer; out: GPUBuffer }
   | { kind: 'maxPool'; g: WindowGeometry; input: GPUBuffer; out: GPUBuffer };
 
@@ -65,7 +65,7 @@ export function fuseChains<T extends FusableOp>(ops: T[], ctx: FusionContext<T>)
       continue;
     }
     try {
-      const program = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, fusedPool && { pool: fusedPool });
+      const program = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.stageFilter, fusedPool && { pool: fusedPool });
       // conv2d_block binds x, filter, bias, out, x again (as vec4s).
       const [x, filter, bias, , x4] = ops[i].bindings;
       out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: tail }, x4]));

@@ -143,7 +143,9 @@ export function fusablePool(pool: WindowGeometry): boolean {
  * NHWC conv2d with Cout % 4 == 0, unsplit: 2 x 4 pixels x 8 channels per invocation, filter columns
  * staged in shared memory, optionally with a 2 x 2 / 2 max pool fused into the epilogue.
  */
-export function conv2dBlockProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, fusion?: ConvPoolFusion): Program {
+export function conv2dBlockProgram(
+  g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, stageFilter: boolean, fusion?: ConvPoolFusion,
+): Program {
   const p = fusion?.pool;
   const blockRows = p ? p.outHeight : Math.ceil(g.outHeight / 2);
   const blockCols = p ? Math.ceil(p.outWidth / 2) : Math.ceil(g.outWidth / 4);
@@ -151,7 +153,7 @@ export function conv2dBlockProgram(g: ConvGeometry, hasBias: boolean, activation
     kernel: kernels.conv2dBlock,
     constants: {
       WORKGROUP_SIZE: workgroupSize, VEC4_INPUT: g.inChannels % 4 === 0 ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0,
-      ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_ROWS: CONV_STAGE_ROWS,
+      ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_ROWS: CONV_STAGE_ROWS, STAGE_FILTER: stageFilter ? 1 : 0,
     },
     invocations: 0,
     fixedGrid: [Math.ceil((blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), g.batch],

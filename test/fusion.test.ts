@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reference, type Engine, type HostTensor, type Padding, type Tensor } from '../src/index.js';
+import { createEngine, reference, type Engine, type HostTensor, type Padding, type Tensor } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { withSpecials } from './helpers/cases.js';
 import { gpuEngine, withValidation } from './helpers/gpu.js';
@@ -56,6 +56,18 @@ describe('conv2d -> relu -> maxPool2d fusion', () => {
       expect(await runChain(engine, { ...lesson, reluOp: false, pool: { poolSize: 2, strides: 2, padding: 'valid' } }, rng(2), true)).toBe(1);
       expect(await runChain(engine, { ...lesson, shape: [1, 8, 7, 8], pool: { poolSize: 2, strides: 2, padding: [[1, 0], [1, 1]] } }, rng(3), true)).toBe(1);
     });
+  });
+
+  it('fuses with filters staged in shared memory too (the GPU path)', async () => {
+    const engine = await createEngine({ stageConvFilters: true });
+    try {
+      await withValidation(engine, async () => {
+        expect(await runChain(engine, lesson, rng(11), true)).toBe(1);
+        expect(await runChain(engine, { ...lesson, shape: [1, 12, 10, 36], cout: 20 }, rng(12), true)).toBe(1);
+      });
+    } finally {
+      engine.destroy();
+    }
   });
 
   it('kept intermediates are computed: no fusion, every tensor readable', async () => {

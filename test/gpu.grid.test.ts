@@ -71,6 +71,28 @@ describe('GPU vs reference, seeded grid', () => {
     expect(ran).toBeGreaterThan(400);
   });
 
+  it('conv2d_block: filters staged in shared memory (GPU path) and read from the buffer (CPU path) both agree', async () => {
+    for (const stageConvFilters of [true, false]) {
+      const engine = await createEngine({ stageConvFilters });
+      try {
+        const random = rng(stageConvFilters ? 91 : 92);
+        let ran = 0;
+        await withValidation(engine, async () => {
+          for (let i = 0; i < 40; i++) {
+            // Wide filters (K past one 256-row stage) and narrow ones, Cin odd or a multiple of 4.
+            const p = { ...randomParams(random), c: [1, 3, 4, 8, 17, 36][i % 6], cout: [4, 8, 12, 20][i % 4], kh: 1 + (i % 5), kw: 1 + ((i + 2) % 5) };
+            const conv = casesFor(p, random, i % 3 === 0 ? 0.02 : 0).find((c) => c.op === 'conv2d')!;
+            if ((await check(engine, conv)) === 'ran') ran++;
+          }
+        });
+        expect(ran).toBeGreaterThan(25);
+        expect(engine.stats().pipelineKeys.some((k) => k.startsWith('conv2d_block|') && k.includes(`STAGE_FILTER=${stageConvFilters ? 1 : 0}`))).toBe(true);
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
   it('global pooling trees: the subgroup path and the shared-memory fallback both agree', async () => {
     const random = rng(808);
     for (const useSubgroups of [true, false]) {
