@@ -6,7 +6,7 @@ import {
   checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
   shapeToString, sizeOf, tfPoolToPoolOptions, toLogical,
-  type Conv2dOptions, type GlobalPoolOptions, type MaxUnpoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
+  type Conv2dOptions, type ConvGeometry, type GlobalPoolOptions, type MaxUnpoolOptions, type PoolOptions, type PoolingType, type TfPoolOptions,
 } from './shapes.js';
 import type { FusionNote } from './fusion.js';
 import { batchChunks, bindRange, imageChunks, planeBands, planElementChunks, windowRowChunks, type Chunk, type SplitLimits } from './split.js';
@@ -177,13 +177,15 @@ export class Engine implements TensorOwner {
     const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.unused }];
     // The register-blocked kernel where output channels come in quads and nothing is split
     // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
-    if (g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1) {
-      const stageFilter = this.stageFilter;
+    const stageFilter = this.stageFilter;
+    const blockable = g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1;
+    // Either kernel's output may still fuse with a following relu / 2x2 pool (as conv2d_block).
+    const note = blockable ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
+    if (blockable && blockKernelPays(g, wg)) {
       const program = conv2dBlockProgram(g, bias !== null, activation, wg, stageFilter);
-      const note = (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out });
       return this.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }], note })[0];
     }
-    return this.run(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, extras);
+    return this.runAll(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, { extras, note })[0];
   }
 
   maxPool2d(x: Tensor, options: PoolOptions): Tensor {
@@ -635,6 +637,18 @@ export class Engine implements TensorOwner {
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }
+}
+
+/**
+ * conv2d_block gives each invocation 8 pixels x 8 channels; a small output (late layers of a
+ * classifier: 7x7 maps) then leaves too few invocations to fill a workgroup, and the direct
+ * kernel's invocation per output wins (the digit model's 7x7x32->48 layer: 12-27 ms blocked,
+ * 7 ms direct on SwiftShader; its 14x14x16->32 layer: 3-4 ms blocked, 11 ms direct). One full
+ * workgroup of blocks is the line.
+ */
+function blockKernelPays(g: ConvGeometry, workgroupSize: number): boolean {
+  const blocks = g.batch * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 4) * Math.ceil(g.outChannels / 8);
+  return blocks >= workgroupSize;
 }
 
 /** Software rasterizers that run WebGPU on the CPU, where some GPU-shaped choices cost more than they save. */

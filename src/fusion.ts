@@ -66,9 +66,10 @@ export function fuseChains<T extends FusableOp>(ops: T[], ctx: FusionContext<T>)
     }
     try {
       const program = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.stageFilter, fusedPool && { pool: fusedPool });
-      // conv2d_block binds x, filter, bias, out, x again (as vec4s).
-      const [x, filter, bias, , x4] = ops[i].bindings;
-      out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: tail }, x4]));
+      // conv2d_block binds x, filter, bias, out, then x again (as vec4s); the direct conv kernel
+      // the conv may have been recorded with binds the first four.
+      const [x, filter, bias] = ops[i].bindings;
+      out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: tail }, { ...x }]));
       i = last;
     } catch {
       out.push(ops[i]);
