@@ -160,7 +160,8 @@ async function readWeights(json: Record<string, unknown>, shard: ((path: string)
     if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) failLoad(`weightsManifest[${g}] must have paths and weights arrays`);
     let bytes = 0;
     for (const spec of group.weights) {
-      if (!spec || typeof spec.name !== 'string' || !Array.isArray(spec.shape)) failLoad(`weightsManifest[${g}] has a weight without name and shape: ${JSON.stringify(spec)}`);
+      if (!spec || typeof spec.name !== 'string' || !Array.isArray(spec.shape)) failLoad(`weightsManifest[${g}] has a weight without name and shape: ${describe(spec)}`);
+      if (!spec.shape.every((d) => Number.isInteger(d) && d >= 0)) failLoad(`weight "${spec.name}" has shape ${describe(spec.shape)}; dimensions must be non-negative integers`);
       if (spec.quantization) failLoad(`weight "${spec.name}" is quantized (${JSON.stringify(spec.quantization)}); Condense reads float32 weights: convert without --quantize_*`);
       if ((spec.dtype ?? 'float32') !== 'float32') failLoad(`weight "${spec.name}" has dtype ${spec.dtype}; Condense reads float32 weights`);
       bytes += sizeOf(spec.shape) * 4;
@@ -411,6 +412,17 @@ function mapLayers(name: string, kerasLayers: KerasLayer[], weights: Map<string,
  * a file:// URL or a plain path, or { modelJson, weights } already in memory.
  */
 export async function loadLayersModel(source: LayersModelSource, options: LoadLayersModelOptions = {}): Promise<Sequential> {
+  try {
+    return await load(source, options);
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    // Whatever slipped past the checks above (a hostile file can reach odd corners): still a
+    // load error naming the loader, never a raw TypeError or RangeError from deep inside.
+    return failLoad(`the model is malformed (${(e as Error).name}: ${(e as Error).message})`);
+  }
+}
+
+async function load(source: LayersModelSource, options: LoadLayersModelOptions): Promise<Sequential> {
   if (options === null || typeof options !== 'object') failLoad(`options must be an object, got ${describe(options)}`);
   const { json, shard, whole } = await readerFor(source, options);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) failLoad(`model.json must be a JSON object, got ${describe(json)}`);
