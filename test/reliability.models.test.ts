@@ -36,6 +36,48 @@ describe('lost devices and models', () => {
   });
 });
 
+describe('soak with the digit model', () => {
+  // 1,000 predictions here; the 10,000-prediction soak (reliability.test.ts) runs a smaller CNN,
+  // because on SwiftShader this model takes ~25 ms a prediction and 10,000 would take minutes.
+  it('1,000 sequential predictions of the committed digit model: pool bytes and heap stay bounded', async () => {
+    const engine = await createEngine();
+    try {
+      const files = digitsFiles();
+      const model = await loadLayersModel({ modelJson: files.modelJson, weights: files.weights }, { engine });
+      const random = rng(8);
+      const inputs = Array.from({ length: 4 }, () => randomData(784, random, 0, 1));
+      const heap = () => {
+        (globalThis as { gc?: () => void }).gc?.();
+        return process.memoryUsage().heapUsed / 2 ** 20;
+      };
+      const first: number[][] = [];
+      let at100 = { bytes: 0, created: 0, heap: 0 };
+      const t0 = performance.now();
+      for (let i = 0; i < 1000; i++) {
+        const x = engine.tensor(inputs[i % 4], [1, 28, 28, 1]);
+        const y = model.predict(x) as { read(): Promise<Float32Array>; dispose(): void };
+        const p = Array.from(await y.read());
+        if (i < 4) first.push(p);
+        else if (i % 250 === 0) expect(p).toEqual(first[i % 4]);
+        x.dispose();
+        y.dispose();
+        if (i === 100) {
+          const s = engine.stats();
+          at100 = { bytes: s.pooledBytes + s.liveBytes, created: s.buffersCreated, heap: heap() };
+        }
+      }
+      const s = engine.stats();
+      const end = { bytes: s.pooledBytes + s.liveBytes, created: s.buffersCreated, heap: heap() };
+      console.log(`digit soak: 1,000 predictions in ${((performance.now() - t0) / 1000).toFixed(1)} s; at 100: ${JSON.stringify(at100)}; at 1,000: ${JSON.stringify(end)}`);
+      expect(end.created).toBe(at100.created);
+      expect(end.bytes).toBeLessThanOrEqual(at100.bytes);
+      expect(end.heap - at100.heap).toBeLessThan(16);
+    } finally {
+      engine.destroy();
+    }
+  });
+});
+
 /** The committed digit model's files, with one thing changed. */
 function digits() {
   const files = digitsFiles();
