@@ -11,6 +11,23 @@ export * as reference from './reference/index.js';
 export type { HostTensor } from './reference/index.js';
 export { GpuProfiler } from './profiler.js';
 export type { GpuProfilerOptions, Measurement, PassTiming, TimingSource } from './profiler.js';
+// Models: Sequential, Keras-like layers, TF.js Layers loading.
+export type { EngineDenseOptions, OperandInput } from './engine.js';
+export type { DenseActivation, ZeroPadding, ZeroPadOptions } from './model-shapes.js';
+export { sequential, Sequential } from './models/sequential.js';
+export type { SequentialOptions, PredictOptions, LayerOutput, SummaryRow, LayerTiming } from './models/sequential.js';
+export {
+  conv2d, relu, activation, maxPool2d, avgPool2d, globalAvgPool2d, globalMaxPool2d, flatten, dropout, zeroPadding2d, dense,
+  Layer, Conv2D, ReLU, Activation as ActivationLayer, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+  Flatten, Dropout, ZeroPadding2D, Dense,
+} from './models/layers.js';
+export type {
+  Stage, WeightSpec, LayerOptions, Conv2DLayerOptions, Pool2DLayerOptions, GlobalPoolLayerOptions, DenseLayerOptions, ZeroPadding2DLayerOptions,
+} from './models/layers.js';
+export { loadLayersModel, ModelLoadError, SUPPORTED_LAYERS } from './models/load-layers.js';
+export type { LayersModelSource, LayersModelArtifacts, LoadLayersModelOptions } from './models/load-layers.js';
+export { foldBatchNorm } from './models/fold-batchnorm.js';
+export type { BatchNormParams } from './models/fold-batchnorm.js';
 // ONNX: loading models (NCHW), and the ops they need beyond the core.
 export { loadOnnxModel, parseOnnxModel, OnnxLoadError } from './onnx/load.js';
 export type { OnnxModelSource, LoadOnnxModelOptions } from './onnx/load.js';
