@@ -39,6 +39,8 @@ override POOL_MAX: bool;
 override COUNT_INCLUDE_PAD: bool;
 // 2 or 3: the window is that square (taps unrolled); 0: any window, looped.
 override WINDOW: u32;
+// Output columns per invocation: 1 or 2.
+override COLUMNS: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
@@ -77,19 +79,10 @@ fn take(win: ptr<function, Window>, kh: u32, kw: u32) {
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let r = gid.y + gid.z * groups.y;
-  if (gid.x >= params.total || r >= params.row_pitch) {
-    return;
-  }
-  let quads = params.channels / 4u;
-  let c4 = gid.x % quads;
-  let ow = gid.x / quads;
-  let row = r + params.out_start / (params.out_width * params.channels);
+/** Pools the whole window of output column `ow` of row `row`. */
+fn pool_window(row: u32, ow: u32, c4: u32) -> vec4f {
   let oh = row % params.out_height;
   let n = row / params.out_height;
-
   var win = Window(
     i32(oh * params.stride_height) - i32(params.pad_top),
     i32(ow * params.stride_width) - i32(params.pad_left),
@@ -114,9 +107,28 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
       }
     }
   }
-  var result = win.acc;
-  if (!POOL_MAX) {
-    result /= f32(win.count);
+  if (POOL_MAX) {
+    return win.acc;
   }
-  out[(row * params.out_width + ow) * quads + c4 - params.out_shift / 4u] = result;
+  return win.acc / f32(win.count);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let r = gid.y + gid.z * groups.y;
+  if (gid.x >= params.total || r >= params.row_pitch) {
+    return;
+  }
+  let quads = params.channels / 4u;
+  let c4 = gid.x % quads;
+  let row = r + params.out_start / (params.out_width * params.channels);
+  let base = row * params.out_width;
+  let shift = params.out_shift / 4u;
+  // COLUMNS outputs side by side per invocation: overlapping windows (3x3, stride 2) then load
+  // their shared column once, and per-invocation work is shared.
+  let ow0 = (gid.x / quads) * COLUMNS;
+  out[(base + ow0) * quads + c4 - shift] = pool_window(row, ow0, c4);
+  if (COLUMNS == 2u && ow0 + 1u < params.out_width) {
+    out[(base + ow0 + 1u) * quads + c4 - shift] = pool_window(row, ow0 + 1u, c4);
+  }
 }

@@ -164,6 +164,9 @@ export function conv2dBlockProgram(
   };
 }
 
+/** Output columns per invocation in pool2d_vec4 (overlapping windows share a column's loads). */
+export const POOL_COLUMNS = 2;
+
 /** NHWC pooling with channels % 4 == 0, four channels per invocation, over a row grid. */
 export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean): Program {
   const rowElems = g.outWidth * g.inChannels;
@@ -172,9 +175,10 @@ export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
     constants: {
       WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0,
       WINDOW: g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3) ? g.kernelHeight : 0,
+      COLUMNS: POOL_COLUMNS,
     },
     invocations: 0,
-    row: { elems: rowElems, perRow: rowElems / 4 },
+    row: { elems: rowElems, perRow: Math.ceil(g.outWidth / POOL_COLUMNS) * (g.inChannels / 4) },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
   };
 }
