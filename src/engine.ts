@@ -499,14 +499,12 @@ export class Engine implements TensorOwner {
     },
   ): Tensor[] {
     const planned = chunks.map((c) => {
-      const units = program.tiled ? c.outCount / program.tiled.perUnit : 0;
       const invocations = program.row
         ? (c.outCount / program.row.elems) * program.row.perRow
         : program.perWorkgroup
           ? (c.outCount / program.perWorkgroup.perImage) * program.perWorkgroup.blocks
-          : program.tiled ? units : c.outCount;
-      const head = program.tiled ? [c.outStart, c.input.shift, c.output.shift, units] : [c.outStart, c.input.shift, c.output.shift];
-      return this.dispatcher.plan(op, { ...program, invocations, uniforms: [...head, ...program.uniforms] });
+          : c.outCount;
+      return this.dispatcher.plan(op, { ...program, invocations, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] });
     });
     const outs = Array.from({ length: outputs }, () => this.allocate(op, outShape, program.kernel.name));
     const middle = extras();

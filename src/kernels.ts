@@ -68,11 +68,6 @@ export interface Program {
   row?: { elems: number; perRow: number };
   /** Workgroup kernels: `total` counts workgroups, each covering `blocks` blocks per image (see globalTreeProgram). */
   perWorkgroup?: { perImage: number; blocks: number };
-  /**
-   * Tiled kernels: a chunk's outputs are units (pixels) of `perUnit` elements; each workgroup
-   * covers `unitsPerTile` units of `yTiles` column tiles. The unit count leads the op's uniforms.
-   */
-  tiled?: { perUnit: number; unitsPerTile: number; yTiles: number };
   /** Kernels that run unsplit on a grid of their own. */
   fixedGrid?: [number, number, number];
   /** u32 words after `total` and `row_pitch` (chunk words first), in the struct's order. */
