@@ -9,7 +9,7 @@ import { randomData } from './data.js';
 import { copyBytes, gbPerSecond, streamBytes } from './formulas.js';
 import { headline, summarize, type Stats } from './stats.js';
 
-/** Invocations per workgroup of the streaming kernel (each reads one vec4). */
+/** Invocations per workgroup of the streaming kernel (each reads four vec4s and writes four floats). */
 export const STREAM_WORKGROUP_SIZE = 256;
 
 export interface Probe {
@@ -42,8 +42,8 @@ export async function measureCeiling(device: GPUDevice, profiler: GpuProfiler, {
   const uniform = device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'ceiling.params' });
   try {
     device.queue.writeBuffer(src, 0, randomData(n, 7));
-    const { grid, rowPitch } = dispatchGrid(n / 4, STREAM_WORKGROUP_SIZE, device.limits.maxComputeWorkgroupsPerDimension);
-    device.queue.writeBuffer(uniform, 0, new Uint32Array([n / 4, rowPitch, 0, 0]));
+    const { grid, rowPitch } = dispatchGrid(n / 16, STREAM_WORKGROUP_SIZE, device.limits.maxComputeWorkgroupsPerDimension);
+    device.queue.writeBuffer(uniform, 0, new Uint32Array([n / 16, rowPitch, 0, 0]));
     const pipeline = device.createComputePipeline({
       label: 'stream_copy',
       layout: 'auto',

@@ -52,6 +52,8 @@ export interface EngineTiming {
   gbps: number;
   gflops: number;
   ceilingPct: number;
+  /** GB/s over the streaming kernel's alone (the yardstick for memory-bound cases). */
+  streamPct: number;
 }
 
 export interface Match {
@@ -103,12 +105,12 @@ const tolerance = (c: ResolvedCase) => (c.bound === 'compute' ? { atol: 1e-3, rt
 // Lets a page repaint its progress bar between long synchronous steps (the CPU reference).
 const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function timing(source: TimingSource, gpu: number[], wall: number[], readback: number[], passes: { kernel: string; ms: number }[][], bytes: number, flops: number, ceiling: number): EngineTiming {
+function timing(source: TimingSource, gpu: number[], wall: number[], readback: number[], passes: { kernel: string; ms: number }[][], bytes: number, flops: number, ceiling: Ceiling): EngineTiming {
   const gpuStats = source === 'timestamp' ? summarize(gpu) : null;
   const pick = headline(gpuStats ?? summarize(wall), summarize(wall), source);
   const perPass = (passes[0] ?? []).map((p, i) => ({ kernel: p.kernel, ms: summarize(passes.map((run) => run[i]?.ms ?? 0)).median }));
   const gbps = gbPerSecond(bytes, pick.time.median);
-  return { source: pick.source, time: pick.time, wall: summarize(wall), gpu: gpuStats, readback: summarize(readback), passes: perPass, gbps, gflops: gflopPerSecond(flops, pick.time.median), ceilingPct: (100 * gbps) / ceiling };
+  return { source: pick.source, time: pick.time, wall: summarize(wall), gpu: gpuStats, readback: summarize(readback), passes: perPass, gbps, gflops: gflopPerSecond(flops, pick.time.median), ceilingPct: (100 * gbps) / ceiling.gbps, streamPct: (100 * gbps) / ceiling.stream.gbps };
 }
 
 export async function runBench(ctx: BenchContext, settings: BenchSettings): Promise<BenchReport> {
@@ -164,7 +166,7 @@ export async function runBench(ctx: BenchContext, settings: BenchSettings): Prom
           readback.push(t1 - t0);
           passes.push(m.passes);
         }
-        condense = timing(profiler.source, gpu, wall, readback, passes, bytes, flops, ceiling.gbps);
+        condense = timing(profiler.source, gpu, wall, readback, passes, bytes, flops, ceiling);
       } finally {
         engine.setProfiler(null);
         cc.dispose();
@@ -202,7 +204,7 @@ export async function runBench(ctx: BenchContext, settings: BenchSettings): Prom
               gpu.push(Number.isFinite(kernelMs) ? kernelMs : 0);
             }
           }
-          tfjs = timing(tfSource!, gpu, wall, readback, [], bytes, flops, ceiling.gbps);
+          tfjs = timing(tfSource!, gpu, wall, readback, [], bytes, flops, ceiling);
         } finally {
           tc.dispose();
         }

@@ -87,7 +87,9 @@ export class Dispatcher {
       if (program.row) {
         const rows = program.invocations / program.row.perRow;
         // For row kernels the first two uniform words are the row length and the row count.
-        return { program, grid: rowGrid(program.row.perRow, rows, this.workgroupSize, this.maxPerDim), rowPitch: rows, total: program.row.perRow };
+        const strip = program.row.strip;
+        const strips = strip ? (rows / strip.outHeight) * Math.ceil(strip.outHeight / strip.size) : rows;
+        return { program, grid: rowGrid(program.row.perRow, strips, this.workgroupSize, this.maxPerDim), rowPitch: rows, total: program.row.perRow };
       }
       return { program, ...dispatchGrid(program.invocations, this.workgroupSize, this.maxPerDim) };
     } catch (e) {

@@ -16,6 +16,9 @@ import { checkDenseActivation, denseGeometry, flattenShape, lastAxisRows, reshap
 import { broadcastBinaryProgram, clipProgram, concatProgram, leakyReluProgram, wholeInputChunks } from './onnx-kernels.js';
 import { broadcastGeometry, checkAlpha, checkClip, concatGeometry, type BinaryOp, type ClipOptions, type LeakyReluOptions } from './onnx-shapes.js';
 
+/** Pooling rows per invocation on CPU adapters (measured on SwiftShader: see poolRowsPerInvocation). */
+export const CPU_POOL_STRIP = 2;
+
 export interface EngineOptions extends DeviceOptions {
   /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
   workgroupSize?: number;
@@ -27,6 +30,13 @@ export interface EngineOptions extends DeviceOptions {
    * unless the adapter is a CPU implementation.
    */
   stageConvFilters?: boolean;
+  /**
+   * Output rows each pooling invocation walks down (pool2d_vec4). Longer strips share the
+   * column work and, for 3x3 stride-2 windows, the overlapping rows; they pay on CPU adapters,
+   * where every invocation costs a lot, and cost parallelism on GPUs. Default: 1 on GPUs,
+   * CPU_POOL_STRIP on CPU adapters.
+   */
+  poolRowsPerInvocation?: number;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
   maxWorkgroupsPerDimension?: number;
   /**
@@ -73,12 +83,14 @@ export class Engine implements TensorOwner {
   /** The smallest subgroup size when subgroup kernels may be used, else null. */
   private subgroupMin: number | null;
   private stageFilter: boolean;
+  private poolStrip: number;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null, stageFilter: boolean) {
+  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null, stageFilter: boolean, poolStrip: number) {
     this.device = device;
     this.subgroupMin = subgroupMin;
     this.stageFilter = stageFilter;
+    this.poolStrip = poolStrip;
     const dl = device.limits;
     this.limits = {
       maxBinding: Math.min(dl.maxStorageBufferBindingSize, limits?.maxStorageBufferBindingSize ?? Infinity),
@@ -102,6 +114,8 @@ export class Engine implements TensorOwner {
     for (const [name, v] of Object.entries(options.limits ?? {})) {
       if (!Number.isInteger(v) || v < 256) fail(op, `limits.${name} must be an integer of at least 256 bytes, got ${describe(v)}`);
     }
+    const strip = options.poolRowsPerInvocation;
+    if (strip !== undefined && (!Number.isInteger(strip) || strip < 1 || strip > 4)) fail(op, `poolRowsPerInvocation must be an integer from 1 to 4, got ${describe(strip)}`);
     const { device, info, gpu } = await acquireDevice(options);
     if (workgroupSize > device.limits.maxComputeInvocationsPerWorkgroup || workgroupSize > device.limits.maxComputeWorkgroupSizeX) {
       device.destroy();
@@ -114,7 +128,8 @@ export class Engine implements TensorOwner {
     }
     const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') ? (info.subgroupMinSize ?? 4) : null;
     const stageFilter = options.stageConvFilters ?? !isCpuAdapter(info);
-    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, stageFilter);
+    const poolStrip = options.poolRowsPerInvocation ?? (isCpuAdapter(info) ? CPU_POOL_STRIP : 1);
+    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, stageFilter, poolStrip);
   }
 
   // ---- tensors ----
@@ -423,7 +438,7 @@ export class Engine implements TensorOwner {
     const chunks = windowRowChunks(op, view, view.inChannels, this.limits);
     // Four channels per invocation where they divide evenly; the generic kernel otherwise.
     const program = !withIndices && view.inChannels % 4 === 0
-      ? poolVec4Program(type, view, this.dispatcher.workgroupSize, countIncludePad)
+      ? poolVec4Program(type, view, this.dispatcher.workgroupSize, countIncludePad, chunks.length === 1 ? this.poolStrip : 1)
       : poolProgram(type, view, this.dispatcher.workgroupSize, { withIndices, countIncludePad });
     const outputs = withIndices ? 2 : 1;
     const tail = program.kernel === kernels.maxPool2d && !withIndices ? [{ buffer: this.unused }] : [];

@@ -63,9 +63,11 @@ export interface Program {
   invocations: number;
   /**
    * Row grids: the kernel covers whole output rows of `elems` elements with `perRow`
-   * invocations each; `total` is then `perRow` and `row_pitch` the number of rows.
+   * invocations each; `total` is then `perRow` and `row_pitch` the number of rows. With `strip`,
+   * each invocation covers `size` rows down one image (whole images of `outHeight` rows): the
+   * grid has ceil(outHeight / size) rows per image.
    */
-  row?: { elems: number; perRow: number };
+  row?: { elems: number; perRow: number; strip?: { size: number; outHeight: number } };
   /** Workgroup kernels: `total` counts workgroups, each covering `blocks` blocks per image (see globalTreeProgram). */
   perWorkgroup?: { perImage: number; blocks: number };
   /** Kernels that run unsplit on a grid of their own. */
@@ -162,18 +164,27 @@ export function conv2dBlockProgram(
 /** Output columns per invocation in pool2d_vec4 (overlapping windows share a column's loads). */
 export const POOL_COLUMNS = 2;
 
-/** NHWC pooling with channels % 4 == 0, four channels per invocation, over a row grid. */
-export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean): Program {
+/**
+ * NHWC pooling with channels % 4 == 0, four channels per invocation, over a row grid. For 3x3
+ * windows at stride 2 (SHARED), each invocation may walk `strip` rows down one image (the op must
+ * then run as one chunk of whole images); see pool2d_vec4.wgsl for when that pays.
+ */
+export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean, strip = 1): Program {
   const rowElems = g.outWidth * g.inChannels;
+  const square = g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3);
+  const shared = g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 2 && g.strideWidth === 2 && g.dilationHeight === 1 && g.dilationWidth === 1;
+  const rows = shared ? strip : 1;
   return {
     kernel: kernels.pool2dVec4,
     constants: {
       WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0,
-      WINDOW: g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3) ? g.kernelHeight : 0,
+      WINDOW: square ? g.kernelHeight : 0,
       COLUMNS: POOL_COLUMNS,
+      SHARED: shared ? 1 : 0,
+      STRIP: rows,
     },
     invocations: 0,
-    row: { elems: rowElems, perRow: Math.ceil(g.outWidth / POOL_COLUMNS) * (g.inChannels / 4) },
+    row: { elems: rowElems, perRow: Math.ceil(g.outWidth / POOL_COLUMNS) * (g.inChannels / 4), ...(rows > 1 ? { strip: { size: rows, outHeight: g.outHeight } } : {}) },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
   };
 }

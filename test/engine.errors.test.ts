@@ -153,6 +153,9 @@ describe('no WebGPU', () => {
   it('bad engine options are named', async () => {
     await expect(createEngine({ workgroupSize: 0 })).rejects.toThrow(/workgroupSize must be a positive integer, got 0/);
     await expect(createEngine({ workgroupSize: 100000 })).rejects.toThrow(/workgroupSize 100000 exceeds this device's maxComputeInvocationsPerWorkgroup/);
+    for (const bad of [0, 5, 1.5]) {
+      await expect(createEngine({ poolRowsPerInvocation: bad })).rejects.toThrow(new RegExp(`poolRowsPerInvocation must be an integer from 1 to 4, got ${bad}`));
+    }
   });
 });
 

@@ -117,6 +117,61 @@ describe('GPU vs reference, seeded grid', () => {
     }
   });
 
+  it('3x3 stride-2 pools (shared columns, rows walked down 1 to 4 at a time) agree, a NaN staying in its windows', async () => {
+    const random = rng(2026);
+    const paddings = ['same', 'valid', [[1, 1], [1, 1]], [[0, 2], [2, 0]], [[2, 1], [0, 1]]] as const;
+    for (const poolRowsPerInvocation of [1, 2, 3, 4]) {
+      const engine = await createEngine({ poolRowsPerInvocation });
+      try {
+        let ran = 0;
+        await withValidation(engine, async () => {
+          for (let i = 0; i < 24; i++) {
+            // Batches (strips must not cross images), heights that leave a short last strip, 1-row outputs.
+            const shape = [1 + (i % 3), [1, 2, 3, 5, 8, 9, 14, 17][i % 8], [1, 3, 4, 6, 7, 11][i % 6], [4, 8, 12][i % 3]];
+            const host = { data: withSpecials(randomData(shape.reduce((a, b) => a * b), random), random, i % 2 ? 0.02 : 0), shape };
+            const padding = paddings[i % paddings.length];
+            const label = `rows ${poolRowsPerInvocation}, x ${shape}, padding ${JSON.stringify(padding)}`;
+            const options = { poolSize: 3, strides: 2, padding };
+            let expected;
+            try {
+              expected = reference.maxPool2d(host, options);
+            } catch (e) {
+              expect(e, label).toBeInstanceOf(CondenseArgumentError); // a window of padding only
+              continue;
+            }
+            const x = engine.tensor(host.data, shape);
+            expectClose(await engine.maxPool2d(x, options).read(), expected.data, {}, `max ${label}`);
+            for (const countIncludePad of [false, true]) {
+              const avg = { ...options, countIncludePad };
+              expectClose(await engine.avgPool2d(x, avg).read(), reference.avgPool2d(host, avg).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${label}, countIncludePad ${countIncludePad}`);
+            }
+            x.dispose();
+            ran++;
+          }
+        });
+        expect(ran).toBeGreaterThan(15);
+        expect(engine.stats().pipelineKeys.some((k) => k.startsWith('pool2d_vec4|') && k.includes('SHARED=1') && k.includes(`STRIP=${poolRowsPerInvocation}`))).toBe(true);
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
+  it('a NaN in a 3x3 stride-2 max pool lands in exactly the windows that hold it', async () => {
+    const engine = await gpuEngine();
+    // 1x7x7x4, 'valid': windows start at rows/columns 0, 2, 4. Cell (2, 4) lies in the windows
+    // starting at rows 0 and 2 (their last and first row) and at columns 2 and 4 (ditto): four
+    // outputs, (0, 1), (0, 2), (1, 1), (1, 2). Shared loads must not spread it any further.
+    const shape = [1, 7, 7, 4];
+    const data = new Float32Array(7 * 7 * 4).map((_, i) => i % 13);
+    data[(2 * 7 + 4) * 4 + 1] = NaN; // channel 1 only
+    const y = await engine.maxPool2d(engine.tensor(data, shape), { poolSize: 3, strides: 2, padding: 'valid' }).read();
+    const nan = [...y].flatMap((v, i) => (Number.isNaN(v) ? [i] : []));
+    const at = (oh: number, ow: number, c: number) => (oh * 3 + ow) * 4 + c;
+    expect(nan).toEqual([at(0, 1, 1), at(0, 2, 1), at(1, 1, 1), at(1, 2, 1)]);
+    expectClose(y, reference.maxPool2d({ data, shape }, { poolSize: 3, strides: 2, padding: 'valid' }).data);
+  });
+
   it('covers the edges: 1x1 inputs, window = input, odd channels, stride > window', async () => {
     const engine = await gpuEngine();
     const random = rng(7);
