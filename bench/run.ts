@@ -119,7 +119,7 @@ export async function runBench(ctx: BenchContext, settings: BenchSettings): Prom
   const cases = resolveCases(settings);
   const startedAt = new Date().toISOString();
   const useTfjs = settings.tfjs && tf !== null;
-  const steps = 1 + cases.length * (1 + (useTfjs ? 1 : 0) + (settings.cpu ? 1 : 0));
+  const steps = 1 + cases.length * (1 + (settings.cpu ? 1 : 0));
   let done = 0;
   const progress = async (label: string) => {
     ctx.onProgress?.(done++, steps, label);
@@ -139,18 +139,30 @@ export async function runBench(ctx: BenchContext, settings: BenchSettings): Prom
       const data = caseData(c);
       const tol = tolerance(c);
 
-      await progress(`${c.id}: Condense`);
-      engine.setProfiler(profiler);
+      await progress(useTfjs ? `${c.id}: Condense and tfjs-webgpu` : `${c.id}: Condense`);
       const cc = condenseCase(engine, c, data);
+      const tc = useTfjs ? tfjsCase(tf!, c, data) : null;
       let ours: Float32Array;
       let condense: EngineTiming;
+      let tfjs: EngineTiming | null = null;
+      let tfjsMatch: Match | null = null;
       try {
+        engine.setProfiler(profiler);
         const first = cc.run();
         ours = await first.read(); // also the first warm-up: compiles the pipelines
         first.dispose();
         await profiler.collect();
-        const gpu: number[] = [], wall: number[] = [], readback: number[] = [], passes: { kernel: string; ms: number }[][] = [];
+        if (tc) {
+          const theirs = tc.run();
+          tfjsMatch = compare(ours, (await theirs.data()) as Float32Array, tol.atol, tol.rtol);
+          theirs.dispose();
+        }
+        // The engines take turns, run by run, so a machine that gets busier or quieter halfway
+        // through (a CPU adapter shares its cores with everything else) moves both sides alike.
+        const ourRuns = { gpu: [] as number[], wall: [] as number[], readback: [] as number[], passes: [] as { kernel: string; ms: number }[][] };
+        const theirRuns = { gpu: [] as number[], wall: [] as number[], readback: [] as number[] };
         for (let i = 0; i < settings.warmup + settings.iterations; i++) {
+          const timed = i >= settings.warmup;
           let y!: ReturnType<typeof cc.run>;
           const m = await profiler.measure(() => {
             y = cc.run();
@@ -160,54 +172,37 @@ export async function runBench(ctx: BenchContext, settings: BenchSettings): Prom
           await y.read();
           const t1 = now();
           y.dispose();
-          if (i < settings.warmup) continue;
-          gpu.push(m.ms);
-          wall.push(m.wallMs);
-          readback.push(t1 - t0);
-          passes.push(m.passes);
+          if (timed) {
+            ourRuns.gpu.push(m.ms);
+            ourRuns.wall.push(m.wallMs);
+            ourRuns.readback.push(t1 - t0);
+            ourRuns.passes.push(m.passes);
+          }
+          if (!tc) continue;
+          const u0 = now();
+          const theirs = tc.run();
+          await tfjsFinish(tf!);
+          const u1 = now();
+          await theirs.data();
+          const u2 = now();
+          theirs.dispose();
+          if (!timed) continue;
+          theirRuns.wall.push(u1 - u0);
+          theirRuns.readback.push(u2 - u1);
+          // tfjs times kernels only inside tf.time(), which submits per kernel: a run of its own.
+          if (tfSource === 'timestamp') {
+            const info = await tf!.time(() => tc.run().dispose());
+            // kernelMs is { error } where a backend cannot time; 0 sends the figure back to wall time.
+            const kernelMs = Number(info.kernelMs);
+            theirRuns.gpu.push(Number.isFinite(kernelMs) ? kernelMs : 0);
+          }
         }
-        condense = timing(profiler.source, gpu, wall, readback, passes, bytes, flops, ceiling);
+        condense = timing(profiler.source, ourRuns.gpu, ourRuns.wall, ourRuns.readback, ourRuns.passes, bytes, flops, ceiling);
+        if (tc) tfjs = timing(tfSource!, theirRuns.gpu, theirRuns.wall, theirRuns.readback, [], bytes, flops, ceiling);
       } finally {
         engine.setProfiler(null);
         cc.dispose();
-      }
-
-      let tfjs: EngineTiming | null = null;
-      let tfjsMatch: Match | null = null;
-      if (useTfjs) {
-        await progress(`${c.id}: tfjs-webgpu`);
-        const tc = tfjsCase(tf!, c, data);
-        try {
-          const first = tc.run();
-          const theirs = (await first.data()) as Float32Array;
-          first.dispose();
-          tfjsMatch = compare(ours, theirs, tol.atol, tol.rtol);
-          const wall: number[] = [], readback: number[] = [], gpu: number[] = [];
-          for (let i = 0; i < settings.warmup + settings.iterations; i++) {
-            const t0 = now();
-            const y = tc.run();
-            await tfjsFinish(tf!);
-            const t1 = now();
-            await y.data();
-            const t2 = now();
-            y.dispose();
-            if (i < settings.warmup) continue;
-            wall.push(t1 - t0);
-            readback.push(t2 - t1);
-          }
-          // tfjs times kernels only inside tf.time(), which submits per kernel: a separate set of runs.
-          if (tfSource === 'timestamp') {
-            for (let i = 0; i < settings.iterations; i++) {
-              const info = await tf!.time(() => tc.run().dispose());
-              // kernelMs is { error } where a backend cannot time; 0 sends the figure back to wall time.
-              const kernelMs = Number(info.kernelMs);
-              gpu.push(Number.isFinite(kernelMs) ? kernelMs : 0);
-            }
-          }
-          tfjs = timing(tfSource!, gpu, wall, readback, [], bytes, flops, ceiling);
-        } finally {
-          tc.dispose();
-        }
+        tc?.dispose();
       }
 
       let cpu: CaseResult['cpu'] = null;
