@@ -94,7 +94,7 @@ fn take(win: ptr<function, Window>, kh: u32, kw: u32) {
   let ih = (*win).h0 + i32(kh * params.dilation_height);
   let iw = (*win).w0 + i32(kw * params.dilation_width);
   let real = ih >= 0 && ih <= h_last && iw >= 0 && iw <= w_last;
-  let at = (u32((*win).in_base + clamp(ih, 0, h_last)) * params.in_width + u32(clamp(iw, 0, w_last))) * ((params.channels >> 2u));
+  let at = (u32((*win).in_base + clamp(ih, 0, h_last)) * params.in_width + u32(clamp(iw, 0, w_last))) * (params.channels >> 2u);
   let v = x[at + (*win).c4 - (params.in_shift >> 2u)];
   if (POOL_MAX) {
     (*win).acc = select((*win).acc, v, vec4<bool>(real) & ((v > (*win).acc) | is_nan4(v)) & !is_nan4((*win).acc));
@@ -205,13 +205,13 @@ fn row_taps(row: u32, c4: u32) -> Taps {
   let h0 = i32(oh * params.stride_height) - i32(params.pad_top);
   var t = axis_taps(h0, params.dilation_height, params.in_height, params.pad_top, params.pad_bottom, 1u);
   let image = (row / params.out_height) * params.in_height;
-  t.at = (t.at + image) * params.in_width * ((params.channels >> 2u)) + c4 - (params.in_shift >> 2u);
+  t.at = (t.at + image) * params.in_width * (params.channels >> 2u) + c4 - (params.in_shift >> 2u);
   return t;
 }
 
 fn column_taps(ow: u32) -> Taps {
   let w0 = i32(ow * params.stride_width) - i32(params.pad_left);
-  return axis_taps(w0, params.dilation_width, params.in_width, params.pad_left, params.pad_right, (params.channels >> 2u));
+  return axis_taps(w0, params.dilation_width, params.in_width, params.pad_left, params.pad_right, params.channels >> 2u);
 }
 
 // ---- SHARED: 3x3 windows at stride 2, dilation 1, two per invocation ----
@@ -227,7 +227,7 @@ struct Five {
 fn five_columns(ow0: u32) -> Five {
   let w0 = i32(ow0 * 2u) - i32(params.pad_left);
   let last = i32(params.in_width) - 1;
-  let q = (params.channels >> 2u);
+  let q = params.channels >> 2u;
   let p = vec4i(w0) + vec4i(0, 1, 2, 3);
   // Clamping keeps a column inside every window that holds it (windows are contiguous and have a
   // real cell), so for a max the clamped cell is a repeat; averages mask it.
@@ -256,7 +256,7 @@ fn fold(a: vec4f, b: vec4f) -> vec4f {
 /** Input row p (of the image whose rows start at `image`) across the five columns. */
 fn shared_row(image: u32, p: i32, cols: Five, c4: u32) -> Pair {
   let real = p >= 0 && p < i32(params.in_height);
-  let base = (image + u32(clamp(p, 0, i32(params.in_height) - 1))) * params.in_width * ((params.channels >> 2u)) + c4 - (params.in_shift >> 2u);
+  let base = (image + u32(clamp(p, 0, i32(params.in_height) - 1))) * params.in_width * (params.channels >> 2u) + c4 - (params.in_shift >> 2u);
   let c0 = shared_cell(base + cols.at.x, real && cols.real.x);
   let c1 = shared_cell(base + cols.at.y, real && cols.real.y);
   let c2 = shared_cell(base + cols.at.z, real && cols.real.z);
@@ -307,7 +307,7 @@ fn shared_out(s: ptr<function, Slide>, top: Pair, image: u32, h0: i32, row: u32,
   b = select((*s).b, b, fresh);
   (*s).a = a;
   (*s).b = b;
-  let quads = (params.channels >> 2u);
+  let quads = params.channels >> 2u;
   let at = (row * params.out_width + ow0) * quads + c4 - (params.out_shift >> 2u);
   out[at] = a;
   if (two) {
@@ -344,7 +344,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (gid.x >= params.total || strip >= strips) {
     return;
   }
-  let quads = (params.channels >> 2u);
+  let quads = params.channels >> 2u;
   let c4 = gid.x % quads;
   let ow0 = (gid.x / quads) * COLUMNS;
   let two = COLUMNS == 2u && ow0 + 1u < params.out_width;
