@@ -25,7 +25,7 @@ export interface BenchSettings {
 }
 
 export const PRESETS: Record<Preset, Omit<BenchSettings, 'caseIds' | 'sizes' | 'tfjs' | 'cpu'>> = {
-  full: { preset: 'full', warmup: 3, iterations: 10, cpuIterations: 3, ceilingFloats: 16 * 1024 * 1024 },
+  full: { preset: 'full', warmup: 3, iterations: 20, cpuIterations: 3, ceilingFloats: 16 * 1024 * 1024 },
   small: { preset: 'small', warmup: 1, iterations: 3, cpuIterations: 2, ceilingFloats: 1024 * 1024 },
 };
 
