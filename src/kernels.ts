@@ -151,6 +151,7 @@ export function conv2dBlockProgram(
     constants: {
       WORKGROUP_SIZE: workgroupSize, VEC4_INPUT: g.inChannels % 4 === 0 ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0,
       ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_ROWS: CONV_STAGE_ROWS, STAGE_FILTER: stageFilter ? 1 : 0,
+      SMALL_CIN: g.inChannels < 4 ? g.inChannels : 0,
     },
     invocations: 0,
     fixedGrid: [Math.ceil((blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), g.batch],

@@ -71,7 +71,7 @@ describe('GPU vs reference, seeded grid', () => {
     expect(ran).toBeGreaterThan(400);
   });
 
-  it('conv2d_block: filters staged in shared memory (GPU path) and read from the buffer (CPU path) both agree', async () => {
+  it('conv2d_block: filters staged in shared memory (GPU path) and read from the buffer (CPU path) both agree, for 1 to 3 input channels too', async () => {
     for (const stageConvFilters of [true, false]) {
       const engine = await createEngine({ stageConvFilters });
       try {
@@ -80,13 +80,23 @@ describe('GPU vs reference, seeded grid', () => {
         await withValidation(engine, async () => {
           for (let i = 0; i < 40; i++) {
             // Wide filters (K past one 256-row stage) and narrow ones, Cin odd or a multiple of 4.
-            const p = { ...randomParams(random), c: [1, 3, 4, 8, 17, 36][i % 6], cout: [4, 8, 12, 20][i % 4], kh: 1 + (i % 5), kw: 1 + ((i + 2) % 5) };
+            const p = { ...randomParams(random), c: [1, 2, 3, 4, 8, 17, 36][i % 7], cout: [4, 8, 12, 20][i % 4], kh: 1 + (i % 5), kw: 1 + ((i + 2) % 5) };
             const conv = casesFor(p, random, i % 3 === 0 ? 0.02 : 0).find((c) => c.op === 'conv2d')!;
             if ((await check(engine, conv)) === 'ran') ran++;
           }
+          // Images large enough for the blocked kernel, at every small Cin and a quad one.
+          for (const c of [1, 2, 3, 5]) {
+            for (const padding of ['same', 'valid'] as const) {
+              const p = { ...randomParams(random), n: 2, h: 24, w: 30, c, cout: 12, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padding };
+              const conv = casesFor(p, random, 0.01).find((k) => k.op === 'conv2d')!;
+              expect(await check(engine, conv)).toBe('ran');
+            }
+          }
         });
         expect(ran).toBeGreaterThan(25);
-        expect(engine.stats().pipelineKeys.some((k) => k.startsWith('conv2d_block|') && k.includes(`STAGE_FILTER=${stageConvFilters ? 1 : 0}`))).toBe(true);
+        const keys = engine.stats().pipelineKeys.filter((k) => k.startsWith('conv2d_block|') && k.includes(`STAGE_FILTER=${stageConvFilters ? 1 : 0}`));
+        // Grey and RGB inputs take the small-Cin path, the rest the quad path.
+        for (const small of [0, 1, 2, 3]) expect(keys.some((k) => k.includes(`SMALL_CIN=${small}`)), `SMALL_CIN=${small}`).toBe(true);
       } finally {
         engine.destroy();
       }
