@@ -1,7 +1,7 @@
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dBlockProgram, conv2dProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dBlockProgram, conv2dProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolColsProgram, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
 import {
   checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
@@ -436,10 +436,16 @@ export class Engine implements TensorOwner {
     if (withIndices) checkIndexPlane(op, g.inHeight, g.inWidth);
     const view = nhwcView(g);
     const chunks = windowRowChunks(op, view, view.inChannels, this.limits);
-    // Four channels per invocation where they divide evenly; the generic kernel otherwise.
-    const program = !withIndices && view.inChannels % 4 === 0
-      ? poolVec4Program(type, view, this.dispatcher.workgroupSize, countIncludePad, chunks.length === 1 ? this.poolStrip : 1)
-      : poolProgram(type, view, this.dispatcher.workgroupSize, { withIndices, countIncludePad });
+    // Four channels per invocation where they divide evenly, four columns of single-channel
+    // planes (NCHW, or one channel), the generic kernel otherwise (indices, other channel counts).
+    const wg = this.dispatcher.workgroupSize;
+    const program = withIndices
+      ? poolProgram(type, view, wg, { withIndices, countIncludePad })
+      : view.inChannels % 4 === 0
+        ? poolVec4Program(type, view, wg, countIncludePad, chunks.length === 1 ? this.poolStrip : 1)
+        : view.inChannels === 1
+          ? poolColsProgram(type, view, wg, countIncludePad)
+          : poolProgram(type, view, wg, { countIncludePad });
     const outputs = withIndices ? 2 : 1;
     const tail = program.kernel === kernels.maxPool2d && !withIndices ? [{ buffer: this.unused }] : [];
     const note = type === 'MAX' && !withIndices && g.layout === 'NHWC' ? (out: GPUBuffer): FusionNote => ({ kind: 'maxPool', g, input, out }) : undefined;

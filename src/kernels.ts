@@ -6,6 +6,7 @@ import maxPoolWgsl from '../shaders/max_pool2d.wgsl?raw';
 import maxUnpoolGatherWgsl from '../shaders/max_unpool2d_gather.wgsl?raw';
 import maxUnpoolScatterWgsl from '../shaders/max_unpool2d_scatter.wgsl?raw';
 import poolVec4Wgsl from '../shaders/pool2d_vec4.wgsl?raw';
+import poolColsWgsl from '../shaders/pool2d_cols.wgsl?raw';
 import convBlockWgsl from '../shaders/conv2d_block.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
 import globalTreeWgsl from '../shaders/global_pool_tree.wgsl?raw';
@@ -32,6 +33,7 @@ export const kernels = {
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
   pool2dVec4: { name: 'pool2d_vec4', shader: poolVec4Wgsl, inputs: ['x'] },
+  pool2dCols: { name: 'pool2d_cols', shader: poolColsWgsl, inputs: ['x'] },
   conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
   // One kernel, two ways to combine its slices: WGSL needs `enable subgroups` before any
   // declaration, and only adapters with the feature may see it.
@@ -187,6 +189,20 @@ export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
     invocations: 0,
     row: { elems: rowElems, perRow: Math.ceil(g.outWidth / POOL_COLUMNS) * (g.inChannels / 4), ...(rows > 1 ? { strip: { size: rows, outHeight: g.outHeight } } : {}) },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
+  };
+}
+
+/** Pooling of single-channel planes (NCHW, or NHWC with C = 1): four output columns per invocation, over a row grid. */
+export function poolColsProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean): Program {
+  const square = g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3);
+  return {
+    kernel: kernels.pool2dCols,
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0, WINDOW: square ? g.kernelHeight : 0,
+    },
+    invocations: 0,
+    row: { elems: g.outWidth, perRow: Math.ceil(g.outWidth / 4) },
+    uniforms: [g.inHeight, g.inWidth, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
   };
 }
 

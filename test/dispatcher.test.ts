@@ -47,12 +47,12 @@ describe('pipeline cache', () => {
           for (const o of outs) await o.read();
         }
       };
-      // Odd channels take the scalar pooling and global kernels, multiples of 4 the vec4 and tree ones;
-      // conv2d_block reads its input as vec4s or as scalars.
+      // One channel takes the column pooling kernel, other odd counts the scalar pooling and global
+      // kernels, multiples of 4 the vec4 and tree ones; conv2d_block reads its input as vec4s or as scalars.
       await runAll([[4, 4, 1], [9, 7, 3], [16, 16, 8]]);
       const variants = engine.stats().pipelines;
-      expect(variants).toBe(11);
-      await runAll([[33, 2, 17], [5, 31, 2], [7, 3, 12], [1, 40, 4], [20, 20, 20]]);
+      expect(variants).toBe(13);
+      await runAll([[33, 2, 17], [5, 31, 2], [7, 3, 12], [1, 40, 4], [20, 20, 20], [3, 9, 1]]);
       expect(engine.stats().pipelines).toBe(variants); // new shapes, no new pipelines
       const x = engine.tensor(new Float32Array(4), [1, 2, 2, 1]);
       await engine.conv2d(x, { data: new Float32Array(1), shape: [1, 1, 1, 1] }).read();

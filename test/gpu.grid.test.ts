@@ -167,6 +167,43 @@ describe('GPU vs reference, seeded grid', () => {
     }
   });
 
+  it('single-channel planes (NCHW, or NHWC with one channel) pool four columns at a time and agree', async () => {
+    const engine = await gpuEngine();
+    const random = rng(1357);
+    const windows = [[2, 2], [3, 3], [3, 1], [4, 4], [1, 2]] as const;
+    const paddings = ['same', 'valid', [[1, 0], [0, 1]]] as const;
+    let ran = 0;
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 60; i++) {
+        const [kh, kw] = windows[i % windows.length];
+        const dataFormat = i % 2 ? 'NCHW' : 'NHWC';
+        // Widths that leave 0 to 3 columns in the last quad; several planes in NCHW.
+        const [n, c, h, w] = [1 + (i % 2), dataFormat === 'NCHW' ? 1 + (i % 3) : 1, 3 + (i % 9), 4 + (i % 13)];
+        const shape = dataFormat === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
+        const host = { data: withSpecials(randomData(n * c * h * w, random), random, i % 3 === 0 ? 0.03 : 0), shape };
+        const padding = paddings[i % paddings.length];
+        const options = { poolSize: [kh, kw] as [number, number], strides: [1 + (i % 3), 1 + ((i + 1) % 3)] as [number, number], dilations: [1 + (i % 5 === 4 ? 1 : 0), 1 + (i % 4 === 3 ? 1 : 0)] as [number, number], padding, dataFormat } as const;
+        const label = `x ${shape} ${dataFormat}, ${JSON.stringify(options)}`;
+        let expected;
+        try {
+          expected = reference.maxPool2d(host, options);
+        } catch (e) {
+          expect(e, label).toBeInstanceOf(CondenseArgumentError);
+          continue;
+        }
+        const x = engine.tensor(host.data, shape);
+        expectClose(await engine.maxPool2d(x, options).read(), expected.data, {}, `max ${label}`);
+        const avg = { ...options, countIncludePad: i % 4 === 1 };
+        expectClose(await engine.avgPool2d(x, avg).read(), reference.avgPool2d(host, avg).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${label}`);
+        x.dispose();
+        ran++;
+      }
+    });
+    expect(ran).toBeGreaterThan(45);
+    const keys = engine.stats().pipelineKeys.filter((k) => k.startsWith('pool2d_cols|'));
+    for (const window of [0, 2, 3]) expect(keys.some((k) => k.includes(`WINDOW=${window}`)), `WINDOW=${window}`).toBe(true);
+  });
+
   it('a NaN in a 3x3 stride-2 max pool lands in exactly the windows that hold it', async () => {
     const engine = await gpuEngine();
     // 1x7x7x4, 'valid': windows start at rows/columns 0, 2, 4. Cell (2, 4) lies in the windows
