@@ -126,7 +126,10 @@ export class Engine implements TensorOwner {
       device.destroy();
       fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
     }
-    const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') ? (info.subgroupMinSize ?? 4) : null;
+    // Subgroup reductions assume whole subgroups: a workgroup that is not a multiple of the
+    // largest subgroup size takes the shared-memory tree.
+    const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
+    const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
     const stageFilter = options.stageConvFilters ?? !isCpuAdapter(info);
     const poolStrip = options.poolRowsPerInvocation ?? (isCpuAdapter(info) ? CPU_POOL_STRIP : 1);
     return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, stageFilter, poolStrip);

@@ -212,9 +212,10 @@ export function poolColsProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
  */
 export function globalTreeProgram(type: 'MAX' | 'AVG', plane: number, channels: number, workgroupSize: number, subgroupMin: number | null): Program {
   const quads = channels / 4;
-  // Up to 16 quads (256 bytes) side by side per slice; with subgroups, no more than a subgroup holds.
+  // Up to 16 quads (256 bytes) side by side per slice; with subgroups, no more than a subgroup
+  // holds; always a divisor of the workgroup, so every lane has a whole slice.
   let qb = 1;
-  while (qb * 2 <= Math.min(quads, 16, workgroupSize, subgroupMin ?? Infinity)) qb *= 2;
+  while (qb * 2 <= Math.min(quads, 16, subgroupMin ?? Infinity) && workgroupSize % (qb * 2) === 0) qb *= 2;
   return {
     kernel: subgroupMin ? kernels.globalPoolTreeSubgroups : kernels.globalPoolTree,
     constants: { WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0 },

@@ -219,6 +219,32 @@ describe('GPU vs reference, seeded grid', () => {
     expectClose(y, reference.maxPool2d({ data, shape }, { poolSize: 3, strides: 2, padding: 'valid' }).data);
   });
 
+  it('workgroups that are not a power of two: every op agrees, global trees included (both paths)', async () => {
+    const random = rng(4848);
+    for (const [workgroupSize, useSubgroups] of [[48, false], [100, false], [96, true], [100, true]] as const) {
+      const engine = await createEngine({ workgroupSize, useSubgroups });
+      try {
+        let ran = 0;
+        await withValidation(engine, async () => {
+          for (let i = 0; i < 25; i++) {
+            const p = { ...randomParams(random), c: [1, 3, 4, 8, 64][i % 5] };
+            for (const c of casesFor(p, random, i % 2 ? 0.02 : 0)) if ((await check(engine, c)) === 'ran') ran++;
+          }
+          for (const shape of [[2, 7, 9, 64], [1, 56, 56, 256], [3, 5, 5, 12]]) {
+            const host = { data: withSpecials(randomData(shape.reduce((a, b) => a * b), random), random, 0.002), shape };
+            const x = engine.tensor(host.data, shape);
+            expectClose(await engine.globalAvgPool2d(x).read(), reference.globalAvgPool2d(host).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${shape}, workgroup ${workgroupSize}`);
+            expectClose(await engine.globalMaxPool2d(x).read(), reference.globalMaxPool2d(host).data, {}, `max ${shape}, workgroup ${workgroupSize}`);
+            x.dispose();
+          }
+        });
+        expect(ran).toBeGreaterThan(100);
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
   it('covers the edges: 1x1 inputs, window = input, odd channels, stride > window', async () => {
     const engine = await gpuEngine();
     const random = rng(7);
