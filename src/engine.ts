@@ -31,10 +31,10 @@ export interface EngineOptions extends DeviceOptions {
    */
   stageConvFilters?: boolean;
   /**
-   * Output rows each pooling invocation walks down (pool2d_vec4). Longer strips share the
-   * column work and, for 3x3 stride-2 windows, the overlapping rows; they pay on CPU adapters,
-   * where every invocation costs a lot, and cost parallelism on GPUs. Default: 1 on GPUs,
-   * CPU_POOL_STRIP on CPU adapters.
+   * Output rows (1 to 4) each invocation of a 3x3 stride-2 pool walks down one image
+   * (pool2d_vec4's SHARED path), loading once the row that vertically neighbouring windows
+   * share. That pays on CPU adapters, where every invocation and load costs a lot, and costs
+   * parallelism on GPUs. Default: 1 on GPUs, CPU_POOL_STRIP on CPU adapters.
    */
   poolRowsPerInvocation?: number;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
@@ -127,7 +127,7 @@ export class Engine implements TensorOwner {
       fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
     }
     // Subgroup reductions assume whole subgroups: a workgroup that is not a multiple of the
-    // largest subgroup size takes the shared-memory tree.
+    // largest subgroup size (unreported: 128, the largest any GPU uses) takes the shared-memory tree.
     const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
     const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
     const stageFilter = options.stageConvFilters ?? !isCpuAdapter(info);
