@@ -113,6 +113,17 @@ describe('ops split over batch and row bands to fit a small binding limit', () =
       const conv = engine.conv2d(x, filter, { padding: 'same', dilations: 2, activation: 'relu' });
       expectClose(await conv.read(), reference.conv2d(host, filter, { padding: 'same', dilations: 2, activation: 'relu' }).data, { atol: 1e-4, rtol: 1e-4 });
       expectClose(await engine.globalAvgPool2d(x).read(), reference.globalAvgPool2d(host).data);
+
+      // Channel quads: the shared 3x3 stride-2 path, split into row chunks, walks one row at a
+      // time (strips of two rows, the CPU default, need whole images in one chunk).
+      const quadShape = [2, 33, 17, 8];
+      const quadHost = { data: Float32Array.from({ length: 2 * 33 * 17 * 8 }, () => random() * 2 - 1), shape: quadShape };
+      const xq = engine.tensor(quadHost.data, quadShape);
+      const splitBefore = engine.stats().dispatches;
+      expectClose(await engine.maxPool2d(xq, opts).read(), reference.maxPool2d(quadHost, opts).data);
+      expect(engine.stats().dispatches - splitBefore).toBeGreaterThan(2);
+      expectClose(await engine.avgPool2d(xq, opts).read(), reference.avgPool2d(quadHost, opts).data, { atol: 1e-5, rtol: 1e-4 });
+      expect(engine.stats().pipelineKeys.filter((k) => k.startsWith('pool2d_vec4|') && k.includes('SHARED=1')).every((k) => k.includes('STRIP=1'))).toBe(true);
     } finally {
       engine.destroy();
     }
