@@ -39,6 +39,8 @@ override POOL_MAX: bool;
 override COUNT_INCLUDE_PAD: bool;
 // 2 or 3: the window is that square (taps unrolled); 0: any window, looped.
 override WINDOW: u32;
+// Every window lies inside the input (no padding reaches a tap): no clamps or masks.
+override INSIDE: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -75,8 +77,13 @@ fn first_real(p0: vec4i, d: u32) -> vec4i {
 fn take(a: ptr<function, Acc>, cols: Cols, base: u32, row_real: bool, row_counts: bool, kw: u32) {
   let w = params.in_width;
   let p = cols.w0 + vec4i(i32(kw * params.dilation_width));
-  let real = (p >= vec4i(0)) & (p < vec4i(i32(w)));
-  let cell = vec4u(clamp(select(cols.first, p, real), vec4i(0), vec4i(i32(w) - 1))) + base;
+  var real = (p >= vec4i(0)) & (p < vec4i(i32(w)));
+  var cell = vec4u(clamp(select(cols.first, p, real), vec4i(0), vec4i(i32(w) - 1))) + base;
+  if (INSIDE) {
+    // No tap is padding; the min only guards columns past the row's end, which are not stored.
+    real = vec4<bool>(true);
+    cell = min(vec4u(p), vec4u(w - 1u)) + base;
+  }
   let v = vec4f(x[cell.x], x[cell.y], x[cell.z], x[cell.w]);
   if (POOL_MAX) {
     (*a).v = max((*a).v, v);
@@ -95,7 +102,10 @@ fn take_row(a: ptr<function, Acc>, cols: Cols, image: u32, h0: i32, first_row: i
   let ih = h0 + i32(kh * params.dilation_height);
   let real = ih >= 0 && ih < h;
   let counts = ih >= -i32(params.pad_top) && ih < h + i32(params.pad_bottom);
-  let base = (image + u32(clamp(select(first_row, ih, real), 0, h - 1))) * params.in_width - params.in_shift;
+  var base = (image + u32(clamp(select(first_row, ih, real), 0, h - 1))) * params.in_width - params.in_shift;
+  if (INSIDE) {
+    base = (image + u32(ih)) * params.in_width - params.in_shift;
+  }
   if (WINDOW == 2u || WINDOW == 3u) {
     take(a, cols, base, real, counts, 0u);
     take(a, cols, base, real, counts, 1u);

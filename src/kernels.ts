@@ -185,11 +185,19 @@ export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
       COLUMNS: POOL_COLUMNS,
       SHARED: shared ? 1 : 0,
       STRIP: rows,
+      INSIDE: windowsInside(g) ? 1 : 0,
     },
     invocations: 0,
     row: { elems: rowElems, perRow: Math.ceil(g.outWidth / POOL_COLUMNS) * (g.inChannels / 4), ...(rows > 1 ? { strip: { size: rows, outHeight: g.outHeight } } : {}) },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
   };
+}
+
+/** Whether every window of a pool lies inside its input (no tap in the padding). */
+export function windowsInside(g: WindowGeometry): boolean {
+  return g.padTop === 0 && g.padLeft === 0
+    && (g.outHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight <= g.inHeight - 1
+    && (g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth <= g.inWidth - 1;
 }
 
 /** Pooling of single-channel planes (NCHW, or NHWC with C = 1): four output columns per invocation, over a row grid. */
@@ -199,6 +207,7 @@ export function poolColsProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
     kernel: kernels.pool2dCols,
     constants: {
       WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0, WINDOW: square ? g.kernelHeight : 0,
+      INSIDE: windowsInside(g) ? 1 : 0,
     },
     invocations: 0,
     row: { elems: g.outWidth, perRow: Math.ceil(g.outWidth / 4) },

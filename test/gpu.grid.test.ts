@@ -69,6 +69,9 @@ describe('GPU vs reference, seeded grid', () => {
       }
     });
     expect(ran).toBeGreaterThan(400);
+    // Pools whose windows all lie inside the input take the unmasked taps; the rest mask.
+    const pools = engine.stats().pipelineKeys.filter((k) => k.startsWith('pool2d_vec4|'));
+    for (const inside of [0, 1]) expect(pools.some((k) => k.includes(`INSIDE=${inside}`)), `INSIDE=${inside}`).toBe(true);
   });
 
   it('conv2d_block: filters staged in shared memory (GPU path) and read from the buffer (CPU path) both agree, for 1 to 3 input channels too', async () => {
@@ -202,6 +205,7 @@ describe('GPU vs reference, seeded grid', () => {
     expect(ran).toBeGreaterThan(45);
     const keys = engine.stats().pipelineKeys.filter((k) => k.startsWith('pool2d_cols|'));
     for (const window of [0, 2, 3]) expect(keys.some((k) => k.includes(`WINDOW=${window}`)), `WINDOW=${window}`).toBe(true);
+    for (const inside of [0, 1]) expect(keys.some((k) => k.includes(`INSIDE=${inside}`)), `INSIDE=${inside}`).toBe(true);
   });
 
   it('a NaN in a 3x3 stride-2 max pool lands in exactly the windows that hold it', async () => {
