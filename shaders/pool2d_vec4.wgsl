@@ -13,10 +13,11 @@
 //   tap needs a clamp or a mask: 1.1x faster on SwiftShader.
 // - STRIP (SHARED only): rows per invocation. On CPU adapters (SwiftShader) 2 ran fastest: 4
 //   made the code too long. GPUs get 1, for parallelism; the shared column still pays there.
-// SwiftShader notes, measured: it runs both sides of a branch whose condition varies (so the
-// kernel has none in its hot path), and a loop's body at half speed; unrolled code is bounded
-// by the instruction cache.
-// The generic max_pool2d / avg_pool2d kernels serve the other cases (indices, odd channels).
+// SwiftShader notes, measured: it runs both sides of a branch whose condition varies (so no load
+// here sits behind one), and a loop's body at half speed; unrolled code is bounded by the
+// instruction cache.
+// pool2d_cols serves single-channel planes (NCHW); the generic max_pool2d / avg_pool2d kernels
+// the rest (indices, other channel counts).
 
 struct Params {
   total: u32,      // invocations per row: ceil(out_width / COLUMNS) * channels / 4
