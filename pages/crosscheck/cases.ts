@@ -3,7 +3,7 @@
 // The number of cases does not depend on the seed; the e2e test asserts it.
 import type { Padding, Pair } from '../../src/index.js';
 import type { Tolerance } from '../shared/compare.js';
-import { rng } from '../shared/rng.js';
+import { rng } from '../../src/rng.js';
 
 export type CaseOp = 'conv2d' | 'relu' | 'maxPool2d' | 'avgPool2d' | 'pool' | 'globalAvgPool2d' | 'globalMaxPool2d';
 

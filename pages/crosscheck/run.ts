@@ -1,6 +1,6 @@
 import { reference, type Engine, type HostTensor, type Tensor } from '../../src/index.js';
 import { compare, type Comparison } from '../shared/compare.js';
-import { randomData, rng } from '../shared/rng.js';
+import { randomData, rng } from '../../src/rng.js';
 import type { Case } from './cases.js';
 
 export interface CaseResult {

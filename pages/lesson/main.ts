@@ -2,7 +2,7 @@ import { acquireBackend, showNoWebGpuBanner, type Backend } from '../shared/back
 import { describeComparison } from '../shared/compare.js';
 import { channel, el, formatMs } from '../shared/draw.js';
 import { builtinImage, decodeImageFile, imageToGray, smoothRandomMaps, type GrayImage } from '../shared/image.js';
-import { rng } from '../shared/rng.js';
+import { rng } from '../../src/rng.js';
 import { gapRow } from './gap.js';
 import { BANK, bankFilter, KERNEL_NAMES, KERNELS, kernelNameOf } from './kernels.js';
 import { Panel } from './panel.js';

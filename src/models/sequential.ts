@@ -4,6 +4,7 @@
 
 import type { Engine } from '../engine.js';
 import type { HostTensor } from '../reference/index.js';
+import { rng } from '../rng.js';
 import { checkShape, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../shapes.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, Stage, WeightSpec } from './layers.js';
@@ -49,7 +50,7 @@ export interface LayerTiming {
   ms: number;
 }
 
-/** Glorot-uniform weights from a seeded mulberry32. */
+/** Glorot-uniform weights from a seeded PRNG. */
 function glorot(spec: WeightSpec, random: () => number): Float32Array {
   const out = new Float32Array(sizeOf(spec.shape));
   if (spec.shape.length === 1) return out; // biases start at zero
@@ -59,17 +60,6 @@ function glorot(spec: WeightSpec, random: () => number): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
   for (let i = 0; i < out.length; i++) out[i] = (random() * 2 - 1) * limit;
   return out;
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class Sequential {
@@ -127,7 +117,7 @@ export class Sequential {
       shapes.push([...current]);
     });
     this.outputShapes = shapes;
-    const random = mulberry32(options.seed ?? 0);
+    const random = rng(options.seed ?? 0);
     this.weights = this.specs.map((specs) => specs.map((s) => glorot(s, random)));
   }
 

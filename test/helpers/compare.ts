@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+export { randomData, rng } from '../../src/rng.js';
 
 export interface Tolerance {
   atol?: number;
@@ -50,20 +51,3 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
-/** Deterministic PRNG (mulberry32) so grids are reproducible from a seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomData(n: number, random: () => number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * random();
-  return out;
-}
