@@ -8,6 +8,7 @@ import { rng } from '../rng.js';
 import { checkShape, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../shapes.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, Stage, WeightSpec } from './layers.js';
+import { summaryTable } from './summary-table.js';
 
 export interface SequentialOptions {
   /** Per-sample input shape, e.g. [28, 28, 1]; else the first layer's inputShape. */
@@ -293,27 +294,8 @@ export class Sequential {
 
   /** A Keras-style table: layers, output shapes, parameter counts. */
   summary(): string {
-    const rows = this.summaryRows();
-    const fmt = (n: number) => n.toLocaleString('en-US');
-    const cells = rows.map((r) => [
-      `${r.name} (${r.className})${r.note ? ` ${r.note}` : ''}`,
-      `[${r.outputShape.map((d) => (d === null ? 'null' : d)).join(',')}]`,
-      fmt(r.params),
-    ]);
-    const head = ['Layer (type)', 'Output shape', 'Param #'];
-    const widths = head.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)) + 2);
-    const line = (row: string[]) => row.map((v, c) => (c === 2 ? v : v.padEnd(widths[c]))).join('').trimEnd();
-    const rule = (ch: string) => ch.repeat(widths[0] + widths[1] + widths[2]);
-    return [
-      `Model: "${this.name}"`,
-      rule('_'),
-      line(head),
-      rule('='),
-      ...cells.map(line),
-      rule('='),
-      `Total params: ${fmt(this.countParams())}`,
-      `Input: [null,${this.inputShape.join(',')}]`,
-    ].join('\n');
+    const lines = this.summaryRows().map((r) => ({ label: `${r.name} (${r.className})${r.note ? ` ${r.note}` : ''}`, shape: r.outputShape, params: r.params }));
+    return summaryTable(`Model: "${this.name}"`, ['Layer (type)', 'Output shape', 'Param #'], lines, 'null', this.countParams(), [`Input: [null,${this.inputShape.join(',')}]`]);
   }
 }
 

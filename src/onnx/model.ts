@@ -6,6 +6,7 @@
 import type { Engine } from '../engine.js';
 import type { HostTensor } from '../reference/index.js';
 import { CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../shapes.js';
+import { summaryTable } from '../models/summary-table.js';
 import { Tensor } from '../tensor.js';
 import type { GraphInput, GraphOutput, PlannedGraph } from './graph.js';
 import type { Step } from './steps.js';
@@ -300,29 +301,12 @@ export class OnnxModel {
 
   /** A table of steps: name (op), output shape, parameters, what was folded or fused. */
   summary(): string {
-    const rows = this.summaryRows();
-    const fmt = (n: number) => n.toLocaleString('en-US');
-    const cells = rows.map((r) => [
-      `${r.name} (${r.opType})${r.note ? ` ${r.note}` : ''}`,
-      `[${r.outputShape.map((d) => (d === null ? 'N' : d)).join(',')}]`,
-      fmt(r.params),
-    ]);
-    const head = ['Step (op)', 'Output shape', 'Param #'];
-    const widths = head.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)) + 2);
-    const line = (row: string[]) => row.map((v, c) => (c === 2 ? v : v.padEnd(widths[c]))).join('').trimEnd();
-    const rule = (ch: string) => ch.repeat(widths[0] + widths[1] + widths[2]);
+    const lines = this.summaryRows().map((r) => ({ label: `${r.name} (${r.opType})${r.note ? ` ${r.note}` : ''}`, shape: r.outputShape, params: r.params }));
     const io = (vs: readonly OnnxValueInfo[]) => vs.map((v) => `${v.name} [${v.shape.map((d) => (d === null ? 'N' : d)).join(',')}]`).join(', ');
-    return [
-      `ONNX model "${this.name}" (opset ${this.opset}${this.producer ? `, from ${this.producer}` : ''})`,
-      rule('_'),
-      line(head),
-      rule('='),
-      ...cells.map(line),
-      rule('='),
-      `Total params: ${fmt(this.countParams())}`,
+    return summaryTable(`ONNX model "${this.name}" (opset ${this.opset}${this.producer ? `, from ${this.producer}` : ''})`, ['Step (op)', 'Output shape', 'Param #'], lines, 'N', this.countParams(), [
       `Inputs: ${io(this.inputs)}`,
       `Outputs: ${io(this.outputs)}`,
       `Steps: ${this.steps.length} (${this.foldedNodes} ONNX node${this.foldedNodes === 1 ? '' : 's'} folded or fused at load time)`,
-    ].join('\n');
+    ]);
   }
 }
