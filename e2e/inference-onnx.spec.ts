@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { openPage, renderedAfter } from './helpers/page.js';
 
 // The inference page with a dropped model: the digits model's ONNX twin (models/digits/digits.onnx)
 // through the file picker and through a drop, giving the Layers model's prediction and
@@ -7,12 +8,6 @@ import { expect, test, type Page } from '@playwright/test';
 
 const ONNX = readFileSync(new URL('../models/digits/digits.onnx', import.meta.url));
 
-async function open(page: Page, errors: string[]): Promise<void> {
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/inference.html');
-  await page.waitForFunction(() => Number(document.body.dataset.runs) > 0 && document.body.dataset.busy === '0');
-  await expect(page.locator('body')).not.toHaveAttribute('data-error', /./);
-}
 
 const state = (page: Page) =>
   page.evaluate(() => ({
@@ -23,20 +18,15 @@ const state = (page: Page) =>
     layers: window.condenseInference!.layers!.map((l) => ({ name: l.name, className: l.className, shape: l.shape })),
   }));
 
-async function afterRun(page: Page, before: number): Promise<void> {
-  await page.waitForFunction((n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === '0', before);
-  await expect(page.locator('body')).not.toHaveAttribute('data-error', /./);
-}
-
 test('a dropped digits.onnx predicts what the Layers model predicts, and draws every step', async ({ page }) => {
   test.setTimeout(300_000); // SwiftShader compiles every pipeline of both models on first use
   const errors: string[] = [];
-  await open(page, errors);
+  await openPage(page, '/inference.html', errors);
   const layers = await state(page);
 
   // The file picker the page adds beside the status line.
   await page.setInputFiles('#model-file', { name: 'digits.onnx', mimeType: 'application/octet-stream', buffer: ONNX });
-  await afterRun(page, layers.runs);
+  await renderedAfter(page, layers.runs);
   await expect(page.locator('body')).toHaveAttribute('data-model', /digits\.onnx \(ONNX, opset 13\)/);
   await expect(page.locator('#summary')).toContainText('ONNX model "digits"');
   const onnx = await state(page);
@@ -57,20 +47,20 @@ test('a dropped digits.onnx predicts what the Layers model predicts, and draws e
     dt.items.add(new File([new Uint8Array(bytes)], 'dropped.onnx'));
     document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, Array.from(ONNX));
-  await afterRun(page, before);
+  await renderedAfter(page, before);
   await expect(page.locator('body')).toHaveAttribute('data-model', /dropped\.onnx/);
   expect((await state(page)).prediction).toBe(layers.prediction);
 
   // Another held-out digit runs through the dropped model too.
   const n = (await state(page)).runs;
   await page.selectOption('#sample', '7');
-  await afterRun(page, n);
+  await renderedAfter(page, n);
   expect(errors).toEqual([]);
 });
 
 test('a model whose input is not one 28x28 gray image is refused with a message', async ({ page }) => {
   const errors: string[] = [];
-  await open(page, errors);
+  await openPage(page, '/inference.html', errors);
   // Built in the page with the library's own encoder: Relu over [1, 3, 8, 8].
   await page.evaluate(async () => {
     const { buildOnnxModel } = await import('/src/index.ts' as string);

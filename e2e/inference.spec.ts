@@ -1,26 +1,12 @@
 import { expect, test, type Page } from '@playwright/test';
+import { change, openPage } from './helpers/page.js';
 
 // The inference page on the GPU: draw digits with the mouse, pick a held-out digit, and check the
 // prediction, the probabilities, the per-layer timings and that every feature-map panel renders.
 
-function runs(page: Page): Promise<number> {
-  return page.evaluate(() => Number(document.body.dataset.runs));
-}
-
+/** Waits for the first complete render, with no page error. */
 async function open(page: Page, url = '/inference.html'): Promise<void> {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForFunction(() => Number(document.body.dataset.runs) > 0 && document.body.dataset.busy === '0');
-  expect(errors).toEqual([]);
-  await expect(page.locator('body')).not.toHaveAttribute('data-error', /./);
-}
-
-async function change(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const before = await runs(page);
-  await action();
-  await page.waitForFunction((n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === '0', before);
-  await expect(page.locator('body')).not.toHaveAttribute('data-error', /./);
+  expect(await openPage(page, url)).toEqual([]);
 }
 
 /** Draws a polyline (pad coordinates, 0..280) with the mouse as one stroke. */

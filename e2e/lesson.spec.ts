@@ -1,30 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
+import { change, openPage } from './helpers/page.js';
 
 // The lesson page on the GPU, checked through what it draws and through window.condenseLesson,
 // the numbers behind the drawings.
 
 const STAGES = ['input', 'filter', 'detect', 'condense', 'dots-before', 'dots-after', 'gap-0'];
 
-function runs(page: Page): Promise<number> {
-  return page.evaluate(() => Number(document.body.dataset.runs));
-}
-
-/** Waits for the first complete render. */
+/** Waits for the first complete render, with no page error. */
 async function open(page: Page, url = '/lesson.html'): Promise<void> {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForFunction(() => Number(document.body.dataset.runs) > 0 && document.body.dataset.busy === '0');
-  expect(errors).toEqual([]);
-  await expect(page.locator('body')).not.toHaveAttribute('data-error', /./);
-}
-
-/** Does `action` and waits until the page has re-rendered after it. */
-async function change(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const before = await runs(page);
-  await action();
-  await page.waitForFunction((n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === '0', before);
-  await expect(page.locator('body')).not.toHaveAttribute('data-error', /./);
+  expect(await openPage(page, url)).toEqual([]);
 }
 
 /** Distinct colours on a canvas: a blank (or flat) canvas has one. */
