@@ -42,8 +42,9 @@ export async function measureCeiling(device: GPUDevice, profiler: GpuProfiler, {
   const uniform = device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'ceiling.params' });
   try {
     device.queue.writeBuffer(src, 0, randomData(n, 7));
-    const { grid, rowPitch } = dispatchGrid(n / 16, STREAM_WORKGROUP_SIZE, device.limits.maxComputeWorkgroupsPerDimension);
-    device.queue.writeBuffer(uniform, 0, new Uint32Array([n / 16, rowPitch, 0, 0]));
+    const invocations = n / 16; // four vec4s read, one written, each
+    const { grid, rowPitch } = dispatchGrid(invocations, STREAM_WORKGROUP_SIZE, device.limits.maxComputeWorkgroupsPerDimension);
+    device.queue.writeBuffer(uniform, 0, new Uint32Array([invocations, rowPitch, 0, 0]));
     const pipeline = device.createComputePipeline({
       label: 'stream_copy',
       layout: 'auto',

@@ -130,8 +130,9 @@ export class Engine implements TensorOwner {
     // largest subgroup size (unreported: 128, the largest any GPU uses) takes the shared-memory tree.
     const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
     const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
-    const stageFilter = options.stageConvFilters ?? !isCpuAdapter(info);
-    const poolStrip = options.poolRowsPerInvocation ?? (isCpuAdapter(info) ? CPU_POOL_STRIP : 1);
+    const cpu = isCpuAdapter(info);
+    const stageFilter = options.stageConvFilters ?? !cpu;
+    const poolStrip = options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1);
     return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, stageFilter, poolStrip);
   }
 

@@ -174,14 +174,13 @@ export const POOL_COLUMNS = 2;
  */
 export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean, strip = 1): Program {
   const rowElems = g.outWidth * g.inChannels;
-  const square = g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3);
   const shared = g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 2 && g.strideWidth === 2 && g.dilationHeight === 1 && g.dilationWidth === 1;
   const rows = shared ? strip : 1;
   return {
     kernel: kernels.pool2dVec4,
     constants: {
       WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0,
-      WINDOW: square ? g.kernelHeight : 0,
+      WINDOW: squareWindow(g),
       COLUMNS: POOL_COLUMNS,
       SHARED: shared ? 1 : 0,
       STRIP: rows,
@@ -193,6 +192,11 @@ export function poolVec4Program(type: 'MAX' | 'AVG', g: WindowGeometry, workgrou
   };
 }
 
+/** The pooling kernels' WINDOW: 2 or 3 for those square windows (taps spelled out), else 0 (looped). */
+function squareWindow(g: WindowGeometry): number {
+  return g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3) ? g.kernelHeight : 0;
+}
+
 /** Whether every window of a pool lies inside its input (no tap in the padding). */
 export function windowsInside(g: WindowGeometry): boolean {
   return g.padTop === 0 && g.padLeft === 0
@@ -202,11 +206,10 @@ export function windowsInside(g: WindowGeometry): boolean {
 
 /** Pooling of single-channel planes (NCHW, or NHWC with C = 1): four output columns per invocation, over a row grid. */
 export function poolColsProgram(type: 'MAX' | 'AVG', g: WindowGeometry, workgroupSize: number, countIncludePad: boolean): Program {
-  const square = g.kernelHeight === g.kernelWidth && (g.kernelHeight === 2 || g.kernelHeight === 3);
   return {
     kernel: kernels.pool2dCols,
     constants: {
-      WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0, WINDOW: square ? g.kernelHeight : 0,
+      WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0, COUNT_INCLUDE_PAD: countIncludePad ? 1 : 0, WINDOW: squareWindow(g),
       INSIDE: windowsInside(g) ? 1 : 0,
     },
     invocations: 0,
