@@ -1,7 +1,7 @@
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dBlockProgram, conv2dProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolColsProgram, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dBlockProgram, conv2dProgram, globalPlanesProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolColsProgram, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
 import {
   checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
@@ -37,6 +37,14 @@ export interface EngineOptions extends DeviceOptions {
    * parallelism on GPUs. Default: 1 on GPUs, CPU_POOL_STRIP on CPU adapters.
    */
   poolRowsPerInvocation?: number;
+  /**
+   * Global pooling where channels do not come in quads (NCHW planes, NHWC with C % 4 != 0):
+   * one workgroup per (n, c) with a tree (global_pool_planes), or one invocation per (n, c)
+   * looping over H*W. The workgroups are what a GPU needs (N*C invocations leave it idle); on
+   * CPU adapters the loop ran 3x faster, the barriers of hundreds of workgroups costing more
+   * than they spread. Default: on unless the adapter is a CPU implementation.
+   */
+  globalPoolWorkgroups?: boolean;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
   maxWorkgroupsPerDimension?: number;
   /**
@@ -44,6 +52,12 @@ export interface EngineOptions extends DeviceOptions {
    * work so every binding fits maxStorageBufferBindingSize; no tensor may pass maxBufferSize.
    */
   limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number };
+}
+
+interface KernelChoices {
+  stageFilter: boolean;
+  poolStrip: number;
+  planeWorkgroups: boolean;
 }
 
 export interface EngineConv2dOptions extends Conv2dOptions {
@@ -82,15 +96,14 @@ export class Engine implements TensorOwner {
   private limits: SplitLimits & { maxBuffer: number };
   /** The smallest subgroup size when subgroup kernels may be used, else null. */
   private subgroupMin: number | null;
-  private stageFilter: boolean;
-  private poolStrip: number;
+  /** The choices that depend on the kind of adapter (see EngineOptions). */
+  private choices: KernelChoices;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null, stageFilter: boolean, poolStrip: number) {
+  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null, choices: KernelChoices) {
     this.device = device;
     this.subgroupMin = subgroupMin;
-    this.stageFilter = stageFilter;
-    this.poolStrip = poolStrip;
+    this.choices = choices;
     const dl = device.limits;
     this.limits = {
       maxBinding: Math.min(dl.maxStorageBufferBindingSize, limits?.maxStorageBufferBindingSize ?? Infinity),
@@ -131,9 +144,12 @@ export class Engine implements TensorOwner {
     const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
     const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
     const cpu = isCpuAdapter(info);
-    const stageFilter = options.stageConvFilters ?? !cpu;
-    const poolStrip = options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1);
-    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, stageFilter, poolStrip);
+    const choices: KernelChoices = {
+      stageFilter: options.stageConvFilters ?? !cpu,
+      poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),
+      planeWorkgroups: options.globalPoolWorkgroups ?? !cpu,
+    };
+    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, choices);
   }
 
   // ---- tensors ----
@@ -196,7 +212,7 @@ export class Engine implements TensorOwner {
     const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : this.unused }];
     // The register-blocked kernel where output channels come in quads and nothing is split
     // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
-    const stageFilter = this.stageFilter;
+    const stageFilter = this.choices.stageFilter;
     const blockable = g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1;
     // Either kernel's output may still fuse with a following relu / 2x2 pool (as conv2d_block).
     const note = blockable ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
@@ -446,7 +462,7 @@ export class Engine implements TensorOwner {
     const program = withIndices
       ? poolProgram(type, view, wg, { withIndices, countIncludePad })
       : view.inChannels % 4 === 0
-        ? poolVec4Program(type, view, wg, countIncludePad, chunks.length === 1 ? this.poolStrip : 1)
+        ? poolVec4Program(type, view, wg, countIncludePad, chunks.length === 1 ? this.choices.poolStrip : 1)
         : view.inChannels === 1
           ? poolColsProgram(type, view, wg, countIncludePad)
           : poolProgram(type, view, wg, { countIncludePad });
@@ -476,7 +492,9 @@ export class Engine implements TensorOwner {
     if (h * w * c * 4 + this.limits.alignment <= this.limits.maxBinding) {
       const program = c % 4 === 0
         ? globalTreeProgram(type, h * w, c, wg, this.subgroupMin)
-        : globalPoolProgram(type, h * w, c, h * w, wg);
+        : this.choices.planeWorkgroups
+          ? globalPlanesProgram(type, h * w, c, wg, this.subgroupMin)
+          : globalPoolProgram(type, h * w, c, h * w, wg);
       return this.run(op, program, input, outShape, batchChunks(op, shape, this.limits));
     }
     const { perImage, bands } = planeBands(op, shape, this.limits);

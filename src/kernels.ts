@@ -10,6 +10,7 @@ import poolColsWgsl from '../shaders/pool2d_cols.wgsl?raw';
 import convBlockWgsl from '../shaders/conv2d_block.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
 import globalTreeWgsl from '../shaders/global_pool_tree.wgsl?raw';
+import globalPlanesWgsl from '../shaders/global_pool_planes.wgsl?raw';
 import reduceSubgroupWgsl from '../shaders/reduce_subgroup.wgsl?raw';
 import reduceWorkgroupWgsl from '../shaders/reduce_workgroup.wgsl?raw';
 import { CondenseArgumentError, type Activation, type ConvGeometry, type DataFormat, type WindowGeometry } from './shapes.js';
@@ -41,6 +42,12 @@ export const kernels = {
   globalPoolTreeSubgroups: {
     name: 'global_pool_tree_subgroups',
     shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalTreeWgsl}\n${reduceSubgroupWgsl}`,
+    inputs: ['x'],
+  },
+  globalPoolPlanes: { name: 'global_pool_planes', shader: `${globalPlanesWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
+  globalPoolPlanesSubgroups: {
+    name: 'global_pool_planes_subgroups',
+    shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalPlanesWgsl}\n${reduceSubgroupWgsl}`,
     inputs: ['x'],
   },
   globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
@@ -234,6 +241,20 @@ export function globalTreeProgram(type: 'MAX' | 'AVG', plane: number, channels: 
     invocations: 0,
     perWorkgroup: { perImage: channels, blocks: Math.ceil(quads / qb) },
     uniforms: [plane, channels, qb, NEG_INF_BITS],
+  };
+}
+
+/**
+ * One workgroup per (n, c) (global_pool_planes): for GPUs, where the one-invocation-per-(n, c)
+ * kernels would run N*C invocations in all. `subgroupMin` as for globalTreeProgram.
+ */
+export function globalPlanesProgram(type: 'MAX' | 'AVG', plane: number, channels: number, workgroupSize: number, subgroupMin: number | null): Program {
+  return {
+    kernel: subgroupMin ? kernels.globalPoolPlanesSubgroups : kernels.globalPoolPlanes,
+    constants: { WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0 },
+    invocations: 0,
+    perWorkgroup: { perImage: channels, blocks: channels },
+    uniforms: [plane, channels, NEG_INF_BITS],
   };
 }
 

@@ -223,6 +223,36 @@ describe('GPU vs reference, seeded grid', () => {
     expectClose(y, reference.maxPool2d({ data, shape }, { poolSize: 3, strides: 2, padding: 'valid' }).data);
   });
 
+  it('global pooling of planes (NCHW, NHWC with C % 4 != 0) one workgroup per (n, c): both reduce paths agree', async () => {
+    const random = rng(5151);
+    // Planes shorter than a workgroup, not a multiple of 4, exactly four loads a lane, and a big one.
+    const shapes: [number[], 'NHWC' | 'NCHW'][] = [
+      [[1, 1, 1, 1], 'NHWC'], [[2, 3, 5, 7], 'NCHW'], [[1, 16, 16, 1], 'NHWC'], [[3, 7, 9, 3], 'NHWC'],
+      [[2, 5, 11, 13], 'NHWC'], [[1, 256, 56, 56], 'NCHW'], [[2, 3, 33, 31], 'NCHW'], [[1, 2, 16, 64], 'NCHW'],
+    ];
+    for (const [workgroupSize, useSubgroups] of [[64, true], [64, false], [48, false], [96, true]] as const) {
+      const engine = await createEngine({ globalPoolWorkgroups: true, workgroupSize, useSubgroups });
+      try {
+        await withValidation(engine, async () => {
+          for (const [shape, dataFormat] of shapes) {
+            const host = { data: withSpecials(randomData(shape.reduce((a, b) => a * b), random), random, 0.001), shape };
+            const x = engine.tensor(host.data, shape);
+            const label = `${shape} ${dataFormat}, workgroup ${workgroupSize}, subgroups ${useSubgroups}`;
+            expectClose(await engine.globalAvgPool2d(x, { dataFormat }).read(), reference.globalAvgPool2d(host, { dataFormat }).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${label}`);
+            expectClose(await engine.globalMaxPool2d(x, { dataFormat, keepDims: true }).read(), reference.globalMaxPool2d(host, { dataFormat, keepDims: true }).data, {}, `max ${label}`);
+            x.dispose();
+          }
+        });
+        const keys = engine.stats().pipelineKeys.join(' ');
+        const subgroups = useSubgroups && workgroupSize % (engine.adapterInfo.subgroupMaxSize ?? 128) === 0 && engine.device.features.has('subgroups');
+        expect(keys).toContain(subgroups ? 'global_pool_planes_subgroups|' : 'global_pool_planes|');
+        expect(keys).not.toMatch(/global_(avg|max)_pool2d\|/);
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
   it('workgroups that are not a power of two: every op agrees, global trees included (both paths)', async () => {
     const random = rng(4848);
     for (const [workgroupSize, useSubgroups] of [[48, false], [100, false], [96, true], [100, true]] as const) {

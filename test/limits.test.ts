@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CondenseArgumentError, createEngine, type Engine } from '../src/index.js';
+import { CondenseArgumentError, createEngine, type Engine, type EngineOptions } from '../src/index.js';
 import { bindRange, planElementChunks, planRowChunks } from '../src/split.js';
 import { expectClose, rng } from './helpers/compare.js';
 import { casesFor, describeCase, randomParams, runEngine, runReference } from './helpers/cases.js';
@@ -49,7 +49,7 @@ describe('split planning (pure)', () => {
 });
 
 describe('ops split over batch and row bands to fit a small binding limit', () => {
-  const tiny = () => createEngine({ limits: { maxStorageBufferBindingSize: 4096 } });
+  const tiny = (options: EngineOptions = {}) => createEngine({ ...options, limits: { maxStorageBufferBindingSize: 4096 } });
 
   async function agree(engine: Engine, seed: number, count: number): Promise<number> {
     const random = rng(seed);
@@ -148,7 +148,12 @@ describe('ops split over batch and row bands to fit a small binding limit', () =
   });
 
   it('global pooling of images past the binding limit: bands, then a second reduction', async () => {
-    const engine = await tiny();
+    // Both kernels for channels not in quads: a loop per (n, c), and a workgroup per (n, c).
+    for (const globalPoolWorkgroups of [false, true]) await globalBands(globalPoolWorkgroups);
+  });
+
+  async function globalBands(globalPoolWorkgroups: boolean): Promise<void> {
+    const engine = await tiny({ globalPoolWorkgroups });
     try {
       const { reference } = await import('../src/index.js');
       const random = rng(12);
@@ -164,10 +169,26 @@ describe('ops split over batch and row bands to fit a small binding limit', () =
         expectClose(await engine.globalMaxPool2d(x, { keepDims: true }).read(), reference.globalMaxPool2d(host).data, {}, `max ${shape}`);
         x.dispose();
       }
+      // Images that fit one binding where the batch does not: one dispatch per run of images.
+      const batches: [number[], 'NHWC' | 'NCHW'][] = [[[6, 9, 9, 3], 'NHWC'], [[5, 3, 10, 10], 'NCHW']];
+      for (const [shape, dataFormat] of batches) {
+        const data = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => random() * 4 - 2);
+        data[77] = NaN;
+        const host = { data, shape };
+        const x = engine.tensor(data, shape);
+        const before = engine.stats().dispatches;
+        const avg = await engine.globalAvgPool2d(x, { dataFormat }).read();
+        expect(engine.stats().dispatches - before, `${shape}`).toBeGreaterThan(1);
+        expectClose(avg, reference.globalAvgPool2d(host, { dataFormat }).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${shape}`);
+        expectClose(await engine.globalMaxPool2d(x, { dataFormat }).read(), reference.globalMaxPool2d(host, { dataFormat }).data, {}, `max ${shape}`);
+        x.dispose();
+      }
+      const planes = engine.stats().pipelineKeys.some((k) => k.startsWith('global_pool_planes'));
+      expect(planes, `globalPoolWorkgroups ${globalPoolWorkgroups}`).toBe(globalPoolWorkgroups);
     } finally {
       engine.destroy();
     }
-  });
+  }
 
   it('maxBufferSize caps tensors; bad limit options are named', async () => {
     const engine = await createEngine({ limits: { maxBufferSize: 4096 } });
