@@ -6,11 +6,13 @@ import { defineConfig, devices } from '@playwright/test';
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const port = Number(process.env.E2E_PORT ?? 5179);
 
+// E2E_ADAPTER=hardware leaves Chromium its own adapter (a real GPU, where there is one). The
+// default forces SwiftShader, so that a run means the same on every machine, CI included.
+const swiftShader = process.env.E2E_ADAPTER !== 'hardware';
+
 export const chromiumArgs = [
   '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
+  ...(swiftShader ? ['--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'] : []),
   '--no-sandbox',
   '--disable-background-networking',
   '--disable-component-update',

@@ -1,7 +1,8 @@
-import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
+import type { AdapterInfo } from './device.js';
 import { Dispatcher, GpuError, type DispatcherStats, type PassProfiler } from './dispatcher.js';
+import { engineSetup, type EngineOptions, type EngineSetup, type KernelChoices } from './engine-options.js';
 import { TENSOR_USAGE } from './gpu-constants.js';
-import { conv2dBlockProgram, conv2dProgram, globalPlanesProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolColsProgram, poolProgram, poolVec4Program, reluProgram, WORKGROUP_SIZE, type Program } from './kernels.js';
+import { conv2dBlockProgram, conv2dProgram, globalPlanesProgram, globalPoolProgram, globalTreeProgram, kernels, maxUnpoolPrograms, nhwcView, poolColsProgram, poolProgram, poolVec4Program, reluProgram, type Program } from './kernels.js';
 import {
   checkActivation, checkCountIncludePad, checkGroups, checkData, checkDataFormat, checkIndexPlane, checkKeepDims, checkShape, convGeometry, convOutShape,
   describe, fail, globalPoolOutShape, maxUnpoolOutShape, normalizePair, poolGeometry, poolOutShape,
@@ -15,50 +16,6 @@ import { copyProgram, denseChunks, denseProgram, sigmoidProgram, softmaxChunks, 
 import { checkDenseActivation, denseGeometry, flattenShape, lastAxisRows, reshapeTarget, zeroPadGeometry, type DenseActivation, type ZeroPadOptions } from './model-shapes.js';
 import { broadcastBinaryProgram, clipProgram, concatProgram, leakyReluProgram, wholeInputChunks } from './onnx-kernels.js';
 import { broadcastGeometry, checkAlpha, checkClip, concatGeometry, type BinaryOp, type ClipOptions, type LeakyReluOptions } from './onnx-shapes.js';
-
-/** Pooling rows per invocation on CPU adapters (measured on SwiftShader: see poolRowsPerInvocation). */
-export const CPU_POOL_STRIP = 2;
-
-export interface EngineOptions extends DeviceOptions {
-  /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
-  workgroupSize?: number;
-  /** Use subgroup operations where the device has them (default true); false forces the shared-memory paths. */
-  useSubgroups?: boolean;
-  /**
-   * Stage conv filters in workgroup (shared) memory: right on GPUs, slower on CPU adapters such as
-   * SwiftShader, where workgroup memory is plain memory and barriers are costly. Default: on
-   * unless the adapter is a CPU implementation.
-   */
-  stageConvFilters?: boolean;
-  /**
-   * Output rows (1 to 4) each invocation of a 3x3 stride-2 pool walks down one image
-   * (pool2d_vec4's SHARED path), loading once the row that vertically neighbouring windows
-   * share. That pays on CPU adapters, where every invocation and load costs a lot, and costs
-   * parallelism on GPUs. Default: 1 on GPUs, CPU_POOL_STRIP on CPU adapters.
-   */
-  poolRowsPerInvocation?: number;
-  /**
-   * Global pooling where channels do not come in quads (NCHW planes, NHWC with C % 4 != 0):
-   * one workgroup per (n, c) with a tree (global_pool_planes), or one invocation per (n, c)
-   * looping over H*W. The workgroups are what a GPU needs (N*C invocations leave it idle); on
-   * CPU adapters the loop ran 3x faster, the barriers of hundreds of workgroups costing more
-   * than they spread. Default: on unless the adapter is a CPU implementation.
-   */
-  globalPoolWorkgroups?: boolean;
-  /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
-  maxWorkgroupsPerDimension?: number;
-  /**
-   * Caps below the device's own buffer limits (for tests, or to leave headroom). Ops split their
-   * work so every binding fits maxStorageBufferBindingSize; no tensor may pass maxBufferSize.
-   */
-  limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number };
-}
-
-interface KernelChoices {
-  stageFilter: boolean;
-  poolStrip: number;
-  planeWorkgroups: boolean;
-}
 
 export interface EngineConv2dOptions extends Conv2dOptions {
   bias?: Tensor | Float32Array | readonly number[];
@@ -100,7 +57,7 @@ export class Engine implements TensorOwner {
   private choices: KernelChoices;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
-  private constructor(device: GPUDevice, info: AdapterInfo, gpu: GPU | undefined, workgroupSize: number, maxPerDim: number, limits: EngineOptions['limits'], subgroupMin: number | null, choices: KernelChoices) {
+  private constructor({ device, info, gpu, workgroupSize, maxPerDim, subgroupMin, choices }: EngineSetup, limits: EngineOptions['limits']) {
     this.device = device;
     this.subgroupMin = subgroupMin;
     this.choices = choices;
@@ -121,35 +78,7 @@ export class Engine implements TensorOwner {
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const op = 'createEngine';
-    const workgroupSize = options.workgroupSize ?? WORKGROUP_SIZE;
-    if (!Number.isInteger(workgroupSize) || workgroupSize < 1) fail(op, `workgroupSize must be a positive integer, got ${describe(workgroupSize)}`);
-    for (const [name, v] of Object.entries(options.limits ?? {})) {
-      if (!Number.isInteger(v) || v < 256) fail(op, `limits.${name} must be an integer of at least 256 bytes, got ${describe(v)}`);
-    }
-    const strip = options.poolRowsPerInvocation;
-    if (strip !== undefined && (!Number.isInteger(strip) || strip < 1 || strip > 4)) fail(op, `poolRowsPerInvocation must be an integer from 1 to 4, got ${describe(strip)}`);
-    const { device, info, gpu } = await acquireDevice(options);
-    if (workgroupSize > device.limits.maxComputeInvocationsPerWorkgroup || workgroupSize > device.limits.maxComputeWorkgroupSizeX) {
-      device.destroy();
-      fail('createEngine', `workgroupSize ${workgroupSize} exceeds this device's maxComputeInvocationsPerWorkgroup ${device.limits.maxComputeInvocationsPerWorkgroup}`);
-    }
-    const cap = options.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
-    if (!Number.isInteger(cap) || cap < 1) {
-      device.destroy();
-      fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
-    }
-    // Subgroup reductions assume whole subgroups: a workgroup that is not a multiple of the
-    // largest subgroup size (unreported: 128, the largest any GPU uses) takes the shared-memory tree.
-    const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
-    const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
-    const cpu = isCpuAdapter(info);
-    const choices: KernelChoices = {
-      stageFilter: options.stageConvFilters ?? !cpu,
-      poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),
-      planeWorkgroups: options.globalPoolWorkgroups ?? !cpu,
-    };
-    return new Engine(device, info, gpu, workgroupSize, Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), options.limits, subgroupMin, choices);
+    return new Engine(await engineSetup(options), options.limits);
   }
 
   // ---- tensors ----
@@ -690,11 +619,6 @@ export class Engine implements TensorOwner {
 function blockKernelPays(g: ConvGeometry, workgroupSize: number): boolean {
   const blocks = g.batch * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 4) * Math.ceil(g.outChannels / 8);
   return blocks >= workgroupSize;
-}
-
-/** Software rasterizers that run WebGPU on the CPU, where some GPU-shaped choices cost more than they save. */
-export function isCpuAdapter(info: AdapterInfo): boolean {
-  return /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
 }
 
 export function createEngine(options?: EngineOptions): Promise<Engine> {

@@ -1,5 +1,6 @@
 export { createEngine, Engine } from './engine.js';
-export type { EngineOptions, EngineConv2dOptions, EngineStats, FilterInput } from './engine.js';
+export type { EngineConv2dOptions, EngineStats, FilterInput } from './engine.js';
+export type { EngineOptions } from './engine-options.js';
 export { Tensor, TensorStateError } from './tensor.js';
 export { GpuError } from './dispatcher.js';
 export type { PassProfiler, DispatcherStats } from './dispatcher.js';

@@ -1,0 +1,98 @@
+// createEngine's options: their checks, the device they get, and the kernel choices that depend
+// on the kind of adapter (CPU implementations such as SwiftShader against GPUs).
+import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
+import { WORKGROUP_SIZE } from './kernels.js';
+import { describe, fail } from './shapes.js';
+
+/** Pooling rows per invocation on CPU adapters (measured on SwiftShader: see poolRowsPerInvocation). */
+export const CPU_POOL_STRIP = 2;
+
+export interface EngineOptions extends DeviceOptions {
+  /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
+  workgroupSize?: number;
+  /** Use subgroup operations where the device has them (default true); false forces the shared-memory paths. */
+  useSubgroups?: boolean;
+  /**
+   * Stage conv filters in workgroup (shared) memory: right on GPUs, slower on CPU adapters such as
+   * SwiftShader, where workgroup memory is plain memory and barriers are costly. Default: on
+   * unless the adapter is a CPU implementation.
+   */
+  stageConvFilters?: boolean;
+  /**
+   * Output rows (1 to 4) each invocation of a 3x3 stride-2 pool walks down one image
+   * (pool2d_vec4's SHARED path), loading once the row that vertically neighbouring windows
+   * share. That pays on CPU adapters, where every invocation and load costs a lot, and costs
+   * parallelism on GPUs. Default: 1 on GPUs, CPU_POOL_STRIP on CPU adapters.
+   */
+  poolRowsPerInvocation?: number;
+  /**
+   * Global pooling where channels do not come in quads (NCHW planes, NHWC with C % 4 != 0):
+   * one workgroup per (n, c) with a tree (global_pool_planes), or one invocation per (n, c)
+   * looping over H*W. The workgroups are what a GPU needs (N*C invocations leave it idle); on
+   * CPU adapters the loop ran 3x faster, the barriers of hundreds of workgroups costing more
+   * than they spread. Default: on unless the adapter is a CPU implementation.
+   */
+  globalPoolWorkgroups?: boolean;
+  /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
+  maxWorkgroupsPerDimension?: number;
+  /**
+   * Caps below the device's own buffer limits (for tests, or to leave headroom). Ops split their
+   * work so every binding fits maxStorageBufferBindingSize; no tensor may pass maxBufferSize.
+   */
+  limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number };
+}
+
+export interface KernelChoices {
+  stageFilter: boolean;
+  poolStrip: number;
+  planeWorkgroups: boolean;
+}
+
+export interface EngineSetup {
+  device: GPUDevice;
+  info: AdapterInfo;
+  gpu: GPU | undefined;
+  workgroupSize: number;
+  maxPerDim: number;
+  /** The smallest subgroup size when subgroup kernels may be used, else null. */
+  subgroupMin: number | null;
+  choices: KernelChoices;
+}
+
+/** Checks the options (before any device is requested where it can), then gets the device. */
+export async function engineSetup(options: EngineOptions): Promise<EngineSetup> {
+  const op = 'createEngine';
+  const workgroupSize = options.workgroupSize ?? WORKGROUP_SIZE;
+  if (!Number.isInteger(workgroupSize) || workgroupSize < 1) fail(op, `workgroupSize must be a positive integer, got ${describe(workgroupSize)}`);
+  for (const [name, v] of Object.entries(options.limits ?? {})) {
+    if (!Number.isInteger(v) || v < 256) fail(op, `limits.${name} must be an integer of at least 256 bytes, got ${describe(v)}`);
+  }
+  const strip = options.poolRowsPerInvocation;
+  if (strip !== undefined && (!Number.isInteger(strip) || strip < 1 || strip > 4)) fail(op, `poolRowsPerInvocation must be an integer from 1 to 4, got ${describe(strip)}`);
+  const { device, info, gpu } = await acquireDevice(options);
+  if (workgroupSize > device.limits.maxComputeInvocationsPerWorkgroup || workgroupSize > device.limits.maxComputeWorkgroupSizeX) {
+    device.destroy();
+    fail(op, `workgroupSize ${workgroupSize} exceeds this device's maxComputeInvocationsPerWorkgroup ${device.limits.maxComputeInvocationsPerWorkgroup}`);
+  }
+  const cap = options.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
+  if (!Number.isInteger(cap) || cap < 1) {
+    device.destroy();
+    fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
+  }
+  // Subgroup reductions assume whole subgroups: a workgroup that is not a multiple of the
+  // largest subgroup size (unreported: 128, the largest any GPU uses) takes the shared-memory tree.
+  const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
+  const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
+  const cpu = isCpuAdapter(info);
+  const choices: KernelChoices = {
+    stageFilter: options.stageConvFilters ?? !cpu,
+    poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),
+    planeWorkgroups: options.globalPoolWorkgroups ?? !cpu,
+  };
+  return { device, info, gpu, workgroupSize, maxPerDim: Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), subgroupMin, choices };
+}
+
+/** Software rasterizers that run WebGPU on the CPU, where some GPU-shaped choices cost more than they save. */
+export function isCpuAdapter(info: AdapterInfo): boolean {
+  return /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+}
