@@ -6,8 +6,8 @@
 // (n, c) (S = WORKGROUP_SIZE; element stride C, so a plane's lanes read S consecutive floats a
 // step), four independent loads a trip, kept in the four components of one vec4; then
 // `reduce_slices` (a shared-memory tree, reduce_workgroup.wgsl, or subgroup shuffles,
-// reduce_subgroup.wgsl, chosen by the host) combines the lanes, and lane 0 folds the four
-// components. The host picks this kernel on GPUs; on CPU adapters (SwiftShader) the barriers of
+// reduce_subgroup.wgsl, chosen by the host; `combine` from reduce_combine.wgsl) combines the
+// lanes, and lane 0 folds the four components. The host picks this kernel on GPUs; on CPU adapters (SwiftShader) the barriers of
 // hundreds of workgroups cost more than the loop, so they keep the one-invocation kernels.
 
 struct Params {
@@ -27,20 +27,6 @@ override POOL_MAX: bool;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
-
-var<workgroup> partials: array<vec4f, WORKGROUP_SIZE>;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-/** The pooling operator: sum, or a max that lets NaN win. */
-fn combine(a: vec4f, b: vec4f) -> vec4f {
-  if (POOL_MAX) {
-    return select(a, b, ((b > a) | is_nan4(b)) & !is_nan4(a));
-  }
-  return a + b;
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lane: u32) {

@@ -3,7 +3,8 @@
 // positions l / QB, l / QB + S, ... (S = WORKGROUP_SIZE / QB slices), so each step of the loop reads
 // QB * 16 contiguous bytes per slice, with no transpose; then the S partial results of each quad
 // are combined by `reduce_slices`, which is either a shared-memory tree (reduce_workgroup.wgsl) or
-// subgroup shuffles (reduce_subgroup.wgsl), chosen by the host from the adapter's features.
+// subgroup shuffles (reduce_subgroup.wgsl), chosen by the host from the adapter's features, with
+// the pooling operator `combine` (reduce_combine.wgsl).
 // Summing H*W / S values per lane and then a tree also keeps float32 error near log2 of the count.
 
 struct Params {
@@ -24,20 +25,6 @@ override POOL_MAX: bool;
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(2) var<uniform> params: Params;
-
-var<workgroup> partials: array<vec4f, WORKGROUP_SIZE>;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-/** The pooling operator: sum, or a max that lets NaN win. */
-fn combine(a: vec4f, b: vec4f) -> vec4f {
-  if (POOL_MAX) {
-    return select(a, b, ((b > a) | is_nan4(b)) & !is_nan4(a));
-  }
-  return a + b;
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lane: u32) {

@@ -11,6 +11,7 @@ import convBlockWgsl from '../shaders/conv2d_block.wgsl?raw';
 import reluWgsl from '../shaders/relu.wgsl?raw';
 import globalTreeWgsl from '../shaders/global_pool_tree.wgsl?raw';
 import globalPlanesWgsl from '../shaders/global_pool_planes.wgsl?raw';
+import reduceCombineWgsl from '../shaders/reduce_combine.wgsl?raw';
 import reduceSubgroupWgsl from '../shaders/reduce_subgroup.wgsl?raw';
 import reduceWorkgroupWgsl from '../shaders/reduce_workgroup.wgsl?raw';
 import { CondenseArgumentError, type Activation, type ConvGeometry, type DataFormat, type WindowGeometry } from './shapes.js';
@@ -38,16 +39,16 @@ export const kernels = {
   conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
   // One kernel, two ways to combine its slices: WGSL needs `enable subgroups` before any
   // declaration, and only adapters with the feature may see it.
-  globalPoolTree: { name: 'global_pool_tree', shader: `${globalTreeWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
+  globalPoolTree: { name: 'global_pool_tree', shader: `${globalTreeWgsl}\n${reduceCombineWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
   globalPoolTreeSubgroups: {
     name: 'global_pool_tree_subgroups',
-    shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalTreeWgsl}\n${reduceSubgroupWgsl}`,
+    shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalTreeWgsl}\n${reduceCombineWgsl}\n${reduceSubgroupWgsl}`,
     inputs: ['x'],
   },
-  globalPoolPlanes: { name: 'global_pool_planes', shader: `${globalPlanesWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
+  globalPoolPlanes: { name: 'global_pool_planes', shader: `${globalPlanesWgsl}\n${reduceCombineWgsl}\n${reduceWorkgroupWgsl}`, inputs: ['x'] },
   globalPoolPlanesSubgroups: {
     name: 'global_pool_planes_subgroups',
-    shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalPlanesWgsl}\n${reduceSubgroupWgsl}`,
+    shader: `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${globalPlanesWgsl}\n${reduceCombineWgsl}\n${reduceSubgroupWgsl}`,
     inputs: ['x'],
   },
   globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
