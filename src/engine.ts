@@ -48,6 +48,7 @@ export class Engine implements TensorOwner {
   private dispatcher: Dispatcher;
   /** Bound where a kernel declares a buffer this call does not use (no bias, no indices). */
   private unused: GPUBuffer;
+  /** Held while the engine lives: a caller's GPU object must outlive its device (node-gpu.ts keeps Dawn's own). */
   private gpu: GPU | undefined;
   private dead: string | null = null;
   private limits: SplitLimits & { maxBuffer: number };
@@ -372,7 +373,6 @@ export class Engine implements TensorOwner {
     this.dispatcher.destroy();
     this.unused.destroy();
     this.device.destroy();
-    // Dawn keeps Node alive while its GPU object is referenced.
     this.gpu = undefined;
   }
 

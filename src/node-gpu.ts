@@ -47,6 +47,26 @@ export const INSTALL_HINT =
   'without a GPU, SwiftShader from Chromium works: `apt-get install libvulkan1 chromium` (Debian/Ubuntu), or point ' +
   'VK_ICD_FILENAMES (or CONDENSE_SWIFTSHADER_ICD) at a vk_swiftshader_icd.json.';
 
+/**
+ * Dawn instances, one per flag set and Vulkan driver list, kept for the life of the process and
+ * shared by every engine. Letting one be collected after its device was destroyed crashed the
+ * process (an abort or a segfault in Dawn's teardown, seen on SwiftShader: create an engine,
+ * destroy it unused, let GC run); reuse also saves creating one per engine. A held instance
+ * whose devices are destroyed does not keep Node from exiting.
+ */
+const instances = new Map<string, GPU>();
+
+function instance(webgpu: { create(flags: string[]): GPU }, flags: string[]): GPU {
+  // The Vulkan loader reads VK_ICD_FILENAMES when an instance is created.
+  const key = `${flags.join(' ')}|${process.env.VK_ICD_FILENAMES ?? ''}`;
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = webgpu.create(flags);
+    instances.set(key, gpu);
+  }
+  return gpu;
+}
+
 export async function nodeGpu(flags: string[], adapterOptions: GPURequestAdapterOptions): Promise<NodeGpu> {
   let webgpu: { create(flags: string[]): GPU };
   try {
@@ -54,7 +74,7 @@ export async function nodeGpu(flags: string[], adapterOptions: GPURequestAdapter
   } catch (e) {
     throw new Error(`Could not load the \`webgpu\` package (${(e as Error).message}). ${INSTALL_HINT}`);
   }
-  let gpu = webgpu.create(flags);
+  let gpu = instance(webgpu, flags);
   let adapter = await gpu.requestAdapter(adapterOptions);
   if (adapter) return { gpu, adapter, note: 'Dawn, default Vulkan driver' };
 
@@ -62,7 +82,7 @@ export async function nodeGpu(flags: string[], adapterOptions: GPURequestAdapter
   // reads VK_ICD_FILENAMES when Dawn creates its next instance.
   for (const icd of await swiftShaderIcds()) {
     process.env.VK_ICD_FILENAMES = icd;
-    gpu = webgpu.create(flags);
+    gpu = instance(webgpu, flags);
     adapter = await gpu.requestAdapter(adapterOptions);
     if (adapter) return { gpu, adapter, note: `Dawn, SwiftShader from ${icd}` };
   }

@@ -36,6 +36,24 @@ describe('library build', () => {
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ gpu: [7, -2], cpu: [7, -2] });
   });
 
+  it('survives an engine destroyed unused and collected, then serves the next one', () => {
+    // Dawn's teardown of a collected instance crashed the process (abort or segfault) before
+    // node-gpu.ts kept its instances for the life of the process.
+    const script = join(out, 'collect.mjs');
+    writeFileSync(
+      script,
+      `import { createEngine } from './index.js';
+       (await createEngine()).destroy();
+       for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 100)); }
+       const e = await createEngine();
+       const x = e.tensor(new Float32Array([1, -2, 3, -4]), [1, 2, 2, 1]);
+       console.log(JSON.stringify(Array.from(await e.maxPool2d(x, { poolSize: 2 }).read())));
+       e.destroy();`,
+    );
+    const stdout = execFileSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual([3]);
+  });
+
   it('bundles for browsers without Dawn or node: modules', async () => {
     const app = join(out, 'app');
     mkdirSync(app);
