@@ -2,9 +2,10 @@
 // side by side with tfjs-webgpu on the same adapter. Prints the table, writes the JSON.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+// Inlined at build time (bench/vite.config.ts keeps package.json files in the bundle).
+import tfjsWebgpuPkg from '@tensorflow/tfjs-backend-webgpu/package.json';
 import pkg from '../package.json';
 import { createEngine } from '../src/index.js';
 import { CASES, caseById, parseSize } from './cases.js';
@@ -74,7 +75,7 @@ async function loadTfjs(): Promise<{ tf: Tf; version: string }> {
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not start its webgpu backend');
   await tf.ready();
-  return { tf, version: createRequire(import.meta.url)('@tensorflow/tfjs-backend-webgpu/package.json').version };
+  return { tf, version: tfjsWebgpuPkg.version };
 }
 
 /** The commit the numbers belong to; '+dirty' when the tree had uncommitted changes (best effort). */

@@ -13,7 +13,7 @@ export default defineConfig({
     target: 'node20',
     sourcemap: true,
     rollupOptions: {
-      external: [/^webgpu$/, /^@tensorflow\//, /^node:/],
+      external: [/^webgpu$/, /^@tensorflow\/(?!.*\/package\.json$)/, /^node:/],
       output: { entryFileNames: 'cli.js' },
     },
   },

@@ -1,5 +1,5 @@
 import { reference, type Engine, type HostTensor, type Padding, type Tensor } from '../../src/index.js';
-import { randomData } from './compare.js';
+import { randomData } from '../../src/rng.js';
 
 /** One op call, runnable on the GPU engine and on the CPU reference with the same arguments. */
 export interface OpCase {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine, from the repo root, with .device/ carried (scripts/device-pack.sh):
+# the device check (every adapter-dependent kernel choice both ways against the CPU reference),
+# then the benchmark against tfjs-webgpu on the same adapter. Results go to $OUT (or /tmp).
+set -uo pipefail
+out="${OUT:-/tmp/device-out}"
+mkdir -p "$out" /tmp/condense
+xz -dc .device/node.xz > /tmp/condense/node && chmod +x /tmp/condense/node
+xz -dc .device/dawn.node.xz > .device/app/node_modules/webgpu/dist/linux-x64/dawn.node
+if ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+  for f in .device/debs/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; fi
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || true
+
+node=/tmp/condense/node
+"$node" .device/app/check.js 2>&1 | tee "$out/check.log"
+check=${PIPESTATUS[0]}
+"$node" .device/app/cli.js --out "$out/bench.json" "$@" 2>&1 | tee "$out/bench.log"
+bench=${PIPESTATUS[0]}
+echo "device check exit $check, bench exit $bench"
+[ "$check" -eq 0 ] && [ "$bench" -eq 0 ]
