@@ -10,7 +10,13 @@ export const CPU_POOL_STRIP = 2;
 export interface EngineOptions extends DeviceOptions {
   /** Invocations per workgroup for the element-wise kernels (default 64: a full wave on most GPUs). */
   workgroupSize?: number;
-  /** Use subgroup operations where the device has them (default true); false forces the shared-memory paths. */
+  /**
+   * Use subgroup operations (the global pooling trees' reductions) where the device has them;
+   * false forces the shared-memory trees. Default: on, unless the adapter is a CPU
+   * implementation: SwiftShader emulates the shuffles and its subgroups are 4 wide, which caps a
+   * tree's channel quads per block at 4, and its subgroup trees ran 1.5x to 3.4x slower than the
+   * shared-memory ones (global pools from [1, 7, 7, 512] to [8, 7, 7, 2048]).
+   */
   useSubgroups?: boolean;
   /**
    * Stage conv filters in workgroup (shared) memory: right on GPUs, slower on CPU adapters such as
@@ -82,8 +88,8 @@ export async function engineSetup(options: EngineOptions): Promise<EngineSetup> 
   // Subgroup reductions assume whole subgroups: a workgroup that is not a multiple of the
   // largest subgroup size (unreported: 128, the largest any GPU uses) takes the shared-memory tree.
   const wholeSubgroups = workgroupSize % (info.subgroupMaxSize ?? 128) === 0;
-  const subgroupMin = options.useSubgroups !== false && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
   const cpu = isCpuAdapter(info);
+  const subgroupMin = (options.useSubgroups ?? !cpu) && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
   const choices: KernelChoices = {
     stageFilter: options.stageConvFilters ?? !cpu,
     poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isCpuAdapter } from '../src/engine-options.js';
 import { CondenseArgumentError, createEngine, reference, type Engine } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { casesFor, describeCase, randomParams, runEngine, runReference, withSpecials, type GridParams, type OpCase } from './helpers/cases.js';
@@ -107,6 +108,14 @@ describe('GPU vs reference, seeded grid', () => {
   });
 
   it('global pooling trees: the subgroup path and the shared-memory fallback both agree', async () => {
+    // By default CPU adapters take the shared-memory tree (faster on SwiftShader), GPUs subgroups.
+    const plain = await gpuEngine();
+    const t = plain.tensor(new Float32Array(2 * 2 * 8), [1, 2, 2, 8]);
+    plain.globalAvgPool2d(t).dispose();
+    await plain.flush();
+    t.dispose();
+    const tree = isCpuAdapter(plain.adapterInfo) || !plain.device.features.has('subgroups') ? 'global_pool_tree|' : 'global_pool_tree_subgroups|';
+    expect(plain.stats().pipelineKeys.join(' ')).toContain(tree);
     const random = rng(808);
     for (const useSubgroups of [true, false]) {
       const engine = await createEngine({ useSubgroups });
