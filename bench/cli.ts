@@ -14,6 +14,7 @@ import { CASES, caseById, parseSize } from './cases.js';
 import type { Tf } from './engines.js';
 import { defaultSettings, runBench, type BenchSettings } from './run.js';
 import { dispatchLines, legend, textTable } from './table.js';
+import { runMain } from './exit.js';
 
 const HELP = `npm run bench -- [options]
   --small                 the small preset (tests, slow adapters)
@@ -146,11 +147,4 @@ async function main(): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
-// Dawn keeps the process alive while its instance exists: exit explicitly.
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : e);
-    process.exit(2);
-  },
-);
+runMain(main);

@@ -7,6 +7,7 @@ import { CondenseArgumentError, createEngine, reference, type Engine, type Engin
 import { randomData, rng } from '../src/rng.js';
 import { casesFor, describeCase, randomParams, runEngine, runReference, withSpecials, type OpCase } from '../test/helpers/cases.js';
 import { describeMismatch } from '../test/helpers/mismatch.js';
+import { runMain } from './exit.js';
 
 // f32 GPU sums against the float64-accumulating reference (conv: up to 3*3*64 products here).
 const TOL = { atol: 1e-3, rtol: 1e-3 };
@@ -126,11 +127,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-// Dawn keeps the process alive while its instance exists: exit explicitly.
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : e);
-    process.exit(2);
-  },
-);
+runMain(main);
