@@ -16,6 +16,7 @@ const TOL = { atol: 1e-3, rtol: 1e-3 };
 const CONFIGS: [string, EngineOptions][] = [
   ['adapter defaults', {}],
   ['CPU-adapter choices', { stageConvFilters: false, poolRowsPerInvocation: 2, globalPoolWorkgroups: false, useSubgroups: false }],
+  ['GPU choices', { stageConvFilters: true, poolRowsPerInvocation: 1, globalPoolWorkgroups: true, useSubgroups: true }],
   ['GPU choices, shared-memory trees', { stageConvFilters: true, poolRowsPerInvocation: 1, globalPoolWorkgroups: true, useSubgroups: false }],
   ['4-row strips, workgroup 256', { poolRowsPerInvocation: 4, workgroupSize: 256 }],
 ];
