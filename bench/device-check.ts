@@ -3,9 +3,9 @@
 // the CPU reference, on a seeded grid and at the benchmark's sizes. The unit tests cover the same
 // paths on SwiftShader; this is what says the GPU side of each choice also computes the right
 // thing there. Prints one line per configuration and exits 1 on any disagreement.
-import { CondenseArgumentError, createEngine, reference, type Engine, type EngineOptions, type HostTensor } from '../src/index.js';
+import { createEngine, reference, type Engine, type EngineOptions, type HostTensor } from '../src/index.js';
 import { randomData, rng } from '../src/rng.js';
-import { casesFor, describeCase, randomParams, runEngine, runReference, withSpecials, type OpCase } from '../test/helpers/cases.js';
+import { casesFor, checkCase, randomParams, withSpecials, type OpCase } from '../test/helpers/cases.js';
 import { describeMismatch } from '../test/helpers/mismatch.js';
 import { runMain } from './exit.js';
 
@@ -38,31 +38,6 @@ function bigCases(random: () => number): OpCase[] {
     { op: 'conv2d', x: tensor([1, 64, 64, 32], 0), filter: tensor([3, 3, 32, 32], 0), options: { padding: 'same', activation: 'relu', bias: Array.from(randomData(32, random)) } },
     { op: 'conv2d', x: tensor([1, 96, 96, 3], 0), filter: tensor([3, 3, 3, 64], 0), options: { padding: 'same', activation: 'relu' } },
   ];
-}
-
-async function check(engine: Engine, c: OpCase): Promise<string | null> {
-  let expected: HostTensor;
-  try {
-    expected = runReference(c);
-  } catch (e) {
-    if (!(e instanceof CondenseArgumentError)) throw e;
-    const x = engine.tensor(c.x.data, c.x.shape);
-    try {
-      runEngine(engine, c, x).dispose();
-      return `${describeCase(c)}: the reference refused (${e.message}), the engine did not`;
-    } catch (g) {
-      return g instanceof CondenseArgumentError ? null : `${describeCase(c)}: ${(g as Error).message}`;
-    } finally {
-      x.dispose();
-    }
-  }
-  const x = engine.tensor(c.x.data, c.x.shape);
-  const y = runEngine(engine, c, x);
-  const got = await y.read();
-  x.dispose();
-  y.dispose();
-  if (String(y.shape) !== String(expected.shape)) return `${describeCase(c)}: shape [${y.shape}], want [${expected.shape}]`;
-  return describeMismatch(got, expected.data, TOL, describeCase(c));
 }
 
 /** conv -> relu -> 2x2 max pool with the intermediate disposed: the fused kernel where it applies. */
@@ -98,8 +73,8 @@ async function runConfig(name: string, options: EngineOptions): Promise<string[]
     }
     cases.push(...bigCases(random));
     for (const c of cases) {
-      const why = await check(engine, c);
-      if (why) failures.push(why);
+      const result = await checkCase(engine, c, TOL);
+      if ('failure' in result) failures.push(result.failure);
       else ran++;
     }
     const fused = await checkFused(engine, random);

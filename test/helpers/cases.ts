@@ -1,5 +1,6 @@
-import { reference, type Engine, type HostTensor, type Padding, type Tensor } from '../../src/index.js';
+import { CondenseArgumentError, reference, type Engine, type HostTensor, type Padding, type Tensor } from '../../src/index.js';
 import { randomData } from '../../src/rng.js';
+import { describeMismatch, type Tolerance } from './mismatch.js';
 
 /** One op call, runnable on the GPU engine and on the CPU reference with the same arguments. */
 export interface OpCase {
@@ -38,6 +39,44 @@ export function runEngine(engine: Engine, c: OpCase, x: Tensor): Tensor {
     case 'pool': return engine.pool(x, o);
     case 'globalAvgPool2d': return engine.globalAvgPool2d(x, o);
     case 'globalMaxPool2d': return engine.globalMaxPool2d(x, o);
+  }
+}
+
+export type CaseResult = { outcome: 'ran' | 'rejected' } | { failure: string };
+
+/**
+ * Runs `c` on the engine and on the reference: either both refuse the arguments with a
+ * CondenseArgumentError ('rejected'), or the results agree within `tol` ('ran'); anything else is
+ * a failure, described. Free of the test runner, so the device check (bench/device-check.ts)
+ * judges cases the same way the grid tests do.
+ */
+export async function checkCase(engine: Engine, c: OpCase, tol: Tolerance): Promise<CaseResult> {
+  const label = describeCase(c);
+  let expected: HostTensor;
+  try {
+    expected = runReference(c);
+  } catch (e) {
+    if (!(e instanceof CondenseArgumentError)) return { failure: `${label}: the reference threw ${(e as Error).stack ?? String(e)}` };
+    const x = engine.tensor(c.x.data, c.x.shape);
+    try {
+      runEngine(engine, c, x).dispose();
+      return { failure: `${label}: the reference refused (${e.message}), the engine did not` };
+    } catch (g) {
+      return g instanceof CondenseArgumentError ? { outcome: 'rejected' } : { failure: `${label}: the engine threw ${(g as Error).stack ?? String(g)}, not a CondenseArgumentError` };
+    } finally {
+      x.dispose();
+    }
+  }
+  const x = engine.tensor(c.x.data, c.x.shape);
+  try {
+    const y = runEngine(engine, c, x);
+    const got = await y.read();
+    y.dispose();
+    if (String(y.shape) !== String(expected.shape)) return { failure: `${label}: shape [${y.shape}], want [${expected.shape}]` };
+    const why = describeMismatch(got, expected.data, tol, label);
+    return why ? { failure: why } : { outcome: 'ran' };
+  } finally {
+    x.dispose();
   }
 }
 
