@@ -75,15 +75,12 @@ export async function engineSetup(options: EngineOptions): Promise<EngineSetup> 
   }
   const strip = options.poolRowsPerInvocation;
   if (strip !== undefined && (!Number.isInteger(strip) || strip < 1 || strip > 4)) fail(op, `poolRowsPerInvocation must be an integer from 1 to 4, got ${describe(strip)}`);
+  const cap = options.maxWorkgroupsPerDimension;
+  if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
   const { device, info, gpu } = await acquireDevice(options);
   if (workgroupSize > device.limits.maxComputeInvocationsPerWorkgroup || workgroupSize > device.limits.maxComputeWorkgroupSizeX) {
     device.destroy();
     fail(op, `workgroupSize ${workgroupSize} exceeds this device's maxComputeInvocationsPerWorkgroup ${device.limits.maxComputeInvocationsPerWorkgroup}`);
-  }
-  const cap = options.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension;
-  if (!Number.isInteger(cap) || cap < 1) {
-    device.destroy();
-    fail(op, `maxWorkgroupsPerDimension must be a positive integer, got ${describe(cap)}`);
   }
   // Subgroup reductions assume whole subgroups: a workgroup that is not a multiple of the
   // largest subgroup size (unreported: 128, the largest any GPU uses) takes the shared-memory tree.
@@ -95,7 +92,7 @@ export async function engineSetup(options: EngineOptions): Promise<EngineSetup> 
     poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),
     planeWorkgroups: options.globalPoolWorkgroups ?? !cpu,
   };
-  return { device, info, gpu, workgroupSize, maxPerDim: Math.min(cap, device.limits.maxComputeWorkgroupsPerDimension), subgroupMin, choices };
+  return { device, info, gpu, workgroupSize, maxPerDim: Math.min(cap ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension), subgroupMin, choices };
 }
 
 /** Software rasterizers that run WebGPU on the CPU, where some GPU-shaped choices cost more than they save. */

@@ -156,6 +156,9 @@ describe('no WebGPU', () => {
     for (const bad of [0, 5, 1.5]) {
       await expect(createEngine({ poolRowsPerInvocation: bad })).rejects.toThrow(new RegExp(`poolRowsPerInvocation must be an integer from 1 to 4, got ${bad}`));
     }
+    for (const bad of [0, -3, 2.5]) {
+      await expect(createEngine({ maxWorkgroupsPerDimension: bad })).rejects.toThrow(new RegExp(`maxWorkgroupsPerDimension must be a positive integer, got ${bad}`));
+    }
   });
 });
 
