@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCpuAdapter } from '../src/engine-options.js';
+import { WORKGROUP_SIZE } from '../src/kernels.js';
 import { CondenseArgumentError, createEngine, reference, type Engine } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { casesFor, checkCase, randomParams, withSpecials, type GridParams, type OpCase } from './helpers/cases.js';
@@ -8,6 +9,11 @@ import { gpuEngine, withValidation } from './helpers/gpu.js';
 
 // f32 GPU sums against the float64-accumulating reference: conv sums up to 5*5*17 products.
 const TOL = { atol: 1e-4, rtol: 1e-4 };
+
+/** Whether an engine made with these options reduces with subgroups (the rule in engine-options.ts). */
+function usesSubgroups(engine: Engine, useSubgroups = !isCpuAdapter(engine.adapterInfo), workgroupSize = WORKGROUP_SIZE): boolean {
+  return useSubgroups && engine.device.features.has('subgroups') && workgroupSize % (engine.adapterInfo.subgroupMaxSize ?? 128) === 0;
+}
 
 /** Either both sides reject the arguments with a CondenseArgumentError, or the results agree. */
 async function check(engine: Engine, c: OpCase): Promise<'ran' | 'rejected'> {
@@ -100,7 +106,7 @@ describe('GPU vs reference, seeded grid', () => {
     plain.globalAvgPool2d(t).dispose();
     await plain.flush();
     t.dispose();
-    const tree = isCpuAdapter(plain.adapterInfo) || !plain.device.features.has('subgroups') ? 'global_pool_tree|' : 'global_pool_tree_subgroups|';
+    const tree = usesSubgroups(plain) ? 'global_pool_tree_subgroups|' : 'global_pool_tree|';
     expect(plain.stats().pipelineKeys.join(' ')).toContain(tree);
     const random = rng(808);
     for (const useSubgroups of [true, false]) {
@@ -116,7 +122,7 @@ describe('GPU vs reference, seeded grid', () => {
           }
         });
         const keys = engine.stats().pipelineKeys.join(' ');
-        const subgroups = useSubgroups && engine.device.features.has('subgroups');
+        const subgroups = usesSubgroups(engine, useSubgroups);
         expect(keys).toContain(subgroups ? 'global_pool_tree_subgroups|' : 'global_pool_tree|');
         if (!subgroups) expect(keys).not.toContain('global_pool_tree_subgroups');
       } finally {
@@ -239,7 +245,7 @@ describe('GPU vs reference, seeded grid', () => {
           }
         });
         const keys = engine.stats().pipelineKeys.join(' ');
-        const subgroups = useSubgroups && workgroupSize % (engine.adapterInfo.subgroupMaxSize ?? 128) === 0 && engine.device.features.has('subgroups');
+        const subgroups = usesSubgroups(engine, useSubgroups, workgroupSize);
         expect(keys).toContain(subgroups ? 'global_pool_planes_subgroups|' : 'global_pool_planes|');
         expect(keys).not.toMatch(/global_(avg|max)_pool2d\|/);
       } finally {
