@@ -6,7 +6,12 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' },
-    rollupOptions: { external: ['webgpu', /^node:/] },
+    rollupOptions: {
+      external: ['webgpu', /^node:/],
+      // No `// <module id>` region comments in the published module: they name source files
+      // (and `?raw` imports) that do not exist for its users.
+      experimental: { attachDebugInfo: 'none' },
+    },
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,7 +1,9 @@
 // The benchmark cases, defined once for the profile page and the Node CLI. A case is an input
 // shape and a chain of ops; every engine (Condense, tfjs-webgpu, the CPU reference) runs the chain
 // op by op, so adding a case here adds it everywhere.
-import { convGeometry, convOutShape, poolGeometry, poolOutShape, type Padding } from '../src/shapes.js';
+import { convGeometry, convOutShape } from '../src/ops/conv2d.js';
+import { poolGeometry, poolOutShape } from '../src/ops/pool.js';
+import { type Padding } from '../src/ops/window.js';
 
 export type Shape4 = [number, number, number, number];
 

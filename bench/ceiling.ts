@@ -2,9 +2,9 @@
 // N/4) and copyBufferToBuffer, each timed like the cases. The faster of the two is the ceiling
 // that "% of ceiling" refers to.
 import streamWgsl from '../shaders/stream_copy.wgsl?raw';
-import { BufferUsage } from '../src/gpu-constants.js';
-import { dispatchGrid } from '../src/kernels.js';
-import type { GpuProfiler, TimingSource } from '../src/profiler.js';
+import { BufferUsage } from '../src/gpu/constants.js';
+import { dispatchGrid } from '../src/gpu/program.js';
+import type { GpuProfiler, TimingSource } from '../src/gpu/profiler.js';
 import { randomData } from './data.js';
 import { copyBytes, gbPerSecond, streamBytes } from './formulas.js';
 import { headline, summarize, type Stats } from './stats.js';

@@ -1,8 +1,8 @@
 // One benchmark run, shared by the profile page and the Node CLI: the bandwidth ceiling, then each
 // case on Condense, tfjs-webgpu and the CPU reference, side by side on one adapter.
-import type { AdapterInfo } from '../src/device.js';
+import type { AdapterInfo } from '../src/gpu/device.js';
 import type { Engine } from '../src/engine.js';
-import { GpuProfiler, type TimingSource } from '../src/profiler.js';
+import { GpuProfiler, type TimingSource } from '../src/gpu/profiler.js';
 import { CASES, caseById, formatSize, resolveCase, type CaseSize, type Preset, type ResolvedCase } from './cases.js';
 import { measureCeiling, type Ceiling } from './ceiling.js';
 import { compare } from './data.js';

@@ -149,7 +149,7 @@ struct Taps {
 /**
  * The taps of a window starting at p0 (dilation d) along an axis of n cells, padded by
  * before/after. A tap in the padding reads the window's first real cell instead: repeating a cell
- * cannot change a max, so max pooling needs no mask. Every window has a real cell (shapes.ts
+ * cannot change a max, so max pooling needs no mask. Every window has a real cell (ops/pool.ts
  * rejects the others); the min only guards a column past the row's end, which is never stored.
  */
 fn axis_taps(p0: i32, d: u32, n: u32, before: u32, after: u32, scale: u32) -> Taps {

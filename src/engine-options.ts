@@ -1,8 +1,8 @@
 // createEngine's options: their checks, the device they get, and the kernel choices that depend
 // on the kind of adapter (CPU implementations such as SwiftShader against GPUs).
-import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
-import { WORKGROUP_SIZE } from './kernels.js';
-import { describe, fail } from './shapes.js';
+import { acquireDevice, type AdapterInfo, type DeviceOptions } from './gpu/device.js';
+import { WORKGROUP_SIZE } from './gpu/program.js';
+import { describe, fail } from './ops/args.js';
 
 /** Pooling rows per invocation on CPU adapters (measured on SwiftShader: see poolRowsPerInvocation). */
 export const CPU_POOL_STRIP = 2;

@@ -1,4 +1,4 @@
-import { shapeToString, sizeOf } from './shapes.js';
+import { shapeToString, sizeOf } from './ops/args.js';
 
 /** What a Tensor needs from its engine; keeps tensor.ts free of the engine's imports. */
 export interface TensorOwner {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, reference } from '../src/index.js';
-import { cacheKey, dispatchGrid, kernels } from '../src/kernels.js';
-import { BufferPool } from '../src/buffer-pool.js';
+import { cacheKey, dispatchGrid } from '../src/gpu/program.js';
+import { kernels } from '../src/ops/registry.js';
+import { BufferPool } from '../src/gpu/buffer-pool.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { gpuEngine, withValidation } from './helpers/gpu.js';
 

@@ -2,7 +2,7 @@
 // was worked out by hand in the comment beside it (never by running the code), so a wrong
 // implementation cannot "agree with itself" here. Layout is NHWC; filters are HWIO.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CondenseArgumentError } from '../src/shapes.js';
+import { CondenseArgumentError } from '../src/ops/args.js';
 import { expectClose } from './helpers/compare.js';
 import { gpuOps, referenceOps, type Ops } from './helpers/ops.js';
 import type { HostTensor } from '../src/reference/index.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCpuAdapter } from '../src/engine-options.js';
-import { WORKGROUP_SIZE } from '../src/kernels.js';
+import { WORKGROUP_SIZE } from '../src/gpu/program.js';
 import { CondenseArgumentError, createEngine, reference, type Engine } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { casesFor, checkCase, randomParams, withSpecials, type GridParams, type OpCase } from './helpers/cases.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CondenseArgumentError, createEngine, type Engine, type EngineOptions } from '../src/index.js';
-import { bindRange, planElementChunks, planRowChunks } from '../src/split.js';
+import { bindRange, planElementChunks, planRowChunks } from '../src/gpu/split.js';
 import { expectClose, rng } from './helpers/compare.js';
 import { casesFor, describeCase, randomParams, runEngine, runReference } from './helpers/cases.js';
 import { withValidation } from './helpers/gpu.js';

@@ -27,7 +27,8 @@ import {
   maxPool2d,
   type HostTensor,
 } from '../src/reference/index.js';
-import { CondenseArgumentError, type Padding } from '../src/shapes.js';
+import { CondenseArgumentError } from '../src/ops/args.js';
+import { type Padding } from '../src/ops/window.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 
 // The reference accumulates in float64 and rounds once; tfjs accumulates in float32.

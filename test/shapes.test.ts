@@ -13,24 +13,11 @@ import {
   relu,
   type HostTensor,
 } from '../src/reference/index.js';
-import {
-  checkActivation,
-  checkData,
-  checkKeepDims,
-  checkShape,
-  CondenseArgumentError,
-  convGeometry,
-  convOutShape,
-  globalPoolOutShape,
-  normalizePadding,
-  normalizePair,
-  poolGeometry,
-  poolOutShape,
-  tfPoolToPoolOptions,
-  type Padding,
-  type PoolOptions,
-  type WindowGeometry,
-} from '../src/shapes.js';
+import { checkData, checkShape, CondenseArgumentError, normalizePair } from '../src/ops/args.js';
+import { checkActivation, convGeometry, convOutShape } from '../src/ops/conv2d.js';
+import { checkKeepDims, globalPoolOutShape } from '../src/ops/global-pool.js';
+import { poolGeometry, poolOutShape, tfPoolToPoolOptions, type PoolOptions } from '../src/ops/pool.js';
+import { normalizePadding, type Padding, type WindowGeometry } from '../src/ops/window.js';
 import { rng } from './helpers/compare.js';
 
 /** Fails unless fn throws a CondenseArgumentError whose message matches every pattern. */
@@ -345,7 +332,10 @@ describe('bad arguments: each gets its own CondenseArgumentError naming it', () 
       // -Infinity and the average 0/0 = NaN.
       expectArgError(() => maxPool2d(host([1, 1, 4, 1]), { poolSize: [2, 1], strides: 1, dilations: [2, 1], padding: 'same' }), /^maxPool2d: padding: the window at output row 0 covers only padding/);
       expectArgError(() => avgPool2d(host([1, 4, 1, 1]), { poolSize: [1, 2], strides: 1, dilations: 2, padding: 'same' }), /^avgPool2d: padding: the window at output column 0 covers only padding/);
-      expectArgError(() => pool(host([1, 1, 1, 1]), { windowShape: 2, poolingType: 'AVG', dilations: 2, padding: 'same' }), /^pool: padding: .* covers only padding/);
+      // pool() is the tf.nn.pool form, where dilated 'same' padding is zeros (space_to_batch):
+      // that window is two zeros, so its average is 0 and its max 0, as TF gives.
+      expect(Array.from(pool(host([1, 1, 1, 1], -3), { windowShape: 2, poolingType: 'AVG', dilations: 2, padding: 'same' }).data)).toEqual([0]);
+      expect(Array.from(pool(host([1, 1, 1, 1], -3), { windowShape: 2, poolingType: 'MAX', dilations: 2, padding: 'same' }).data)).toEqual([0]);
       // Height 2 is fine: the two windows tap rows {-1,1} and {0,2}, each holding a real row.
       expect(avgPool2d(host([1, 2, 1, 1], 3), { poolSize: [2, 1], strides: 1, dilations: [2, 1], padding: 'same' }).data).toEqual(new Float32Array([3, 3]));
       // Convolution has no such rule: an all-padding window is a sum of zeros.

@@ -3,13 +3,14 @@
 // on the CPU reference. Shapes here are per sample: the batch axis is left out.
 
 import type { Engine } from '../engine.js';
-import { checkDenseActivation, denseGeometry, flattenShape, zeroPadGeometry, type DenseActivation, type ZeroPadding } from '../model-shapes.js';
+import { checkDenseActivation, denseGeometry, type DenseActivation } from '../ops/dense.js';
+import { flattenShape, zeroPadGeometry, type ZeroPadding } from '../ops/layout.js';
 import * as reference from '../reference/index.js';
 import type { HostTensor } from '../reference/index.js';
-import {
-  checkShape, convGeometry, convOutShape, describe, fail, isPositiveInt, normalizePadding, normalizePair, poolGeometry, poolOutShape,
-  type Pair, type Padding,
-} from '../shapes.js';
+import { checkOptions, checkShape, describe, fail, isPositiveInt, normalizePair } from '../ops/args.js';
+import { convGeometry, convOutShape } from '../ops/conv2d.js';
+import { poolGeometry, poolOutShape } from '../ops/pool.js';
+import { normalizePadding, type Pair, type Padding } from '../ops/window.js';
 import type { Tensor } from '../tensor.js';
 
 /** Where a layer sits in the filter -> detect -> condense loop, for summaries and pages. */
@@ -40,7 +41,7 @@ export abstract class Layer {
   note = '';
 
   constructor(options: LayerOptions = {}) {
-    if (options === null || typeof options !== 'object') fail('layer', `options must be an object, got ${describe(options)}`);
+    checkOptions(options, 'layer');
     this.name = options.name ?? '';
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) fail('layer', `name must be a non-empty string, got ${describe(options.name)}`);
     if (options.inputShape !== undefined) this.inputShape = checkShape([...options.inputShape], 'layer', 'inputShape');

@@ -3,14 +3,14 @@
 // BatchNormalization is folded into the Conv2D or Dense before it at load time.
 
 import type { Engine } from '../engine.js';
-import { CondenseArgumentError, describe, shapeToString, sizeOf } from '../shapes.js';
+import { CondenseArgumentError, describe, shapeToString, sizeOf } from '../ops/args.js';
 import { foldBatchNorm, type BatchNormParams } from './fold-batchnorm.js';
 import {
   Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, ReLU, ZeroPadding2D,
   type Layer,
 } from './layers.js';
 import { Sequential } from './sequential.js';
-import type { DenseActivation } from '../model-shapes.js';
+import type { DenseActivation } from '../ops/dense.js';
 
 /** A model file that cannot be loaded: bad JSON, unsupported layers, weights that do not fit. */
 export class ModelLoadError extends Error {

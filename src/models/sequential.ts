@@ -5,7 +5,7 @@
 import type { Engine } from '../engine.js';
 import type { HostTensor } from '../reference/index.js';
 import { rng } from '../rng.js';
-import { checkShape, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../shapes.js';
+import { checkOptions, checkShape, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../ops/args.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, Stage, WeightSpec } from './layers.js';
 import { summaryTable } from './summary-table.js';
@@ -78,7 +78,7 @@ export class Sequential {
   constructor(layers: readonly Layer[], options: SequentialOptions = {}) {
     const op = 'sequential';
     if (!Array.isArray(layers) || layers.length === 0) fail(op, `layers must be a non-empty array of layers, got ${describe(layers)}`);
-    if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${describe(options)}`);
+    checkOptions(options, op);
     layers.forEach((l, i) => {
       if (!l || typeof l !== 'object' || typeof (l as Layer).forward !== 'function') fail(op, `layers[${i}] is not a layer (use conv2d(), relu(), dense(), ...), got ${describe(l)}`);
     });
@@ -192,7 +192,7 @@ export class Sequential {
   private boundEngine(op: string, x: unknown): Engine {
     if (!this.engine) fail(op, 'the model is not on an engine yet: call model.to(engine) first');
     if (!(x instanceof Tensor)) fail(op, `x must be a Tensor from engine.tensor(), got ${describe(x)}`);
-    if (!x.ownedBy(this.engine)) fail(op, 'x belongs to another engine than the model; upload it with the engine passed to model.to()');
+    if (!this.engine.owns(x)) fail(op, 'x belongs to another engine than the model; upload it with the engine passed to model.to()');
     this.checkInput(op, x.shape);
     return this.engine;
   }
@@ -217,7 +217,7 @@ export class Sequential {
   predict(x: Tensor, options: PredictOptions = {}): Tensor | LayerOutput[] {
     const op = 'predict';
     const engine = this.boundEngine(op, x);
-    if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${describe(options)}`);
+    checkOptions(options, op);
     const all = options.allOutputs === true;
     const outputs: LayerOutput[] = [];
     let current = x;

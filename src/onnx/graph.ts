@@ -3,7 +3,7 @@
 // dependency order), load-time fusion, and the outputs. Everything that cannot run is refused here,
 // naming the node and operator.
 
-import { shapeToString } from '../shapes.js';
+import { shapeToString } from '../ops/args.js';
 import { HANDLERS, SUPPORTED_OPS, type Input, type NodeCtx } from './ops.js';
 import { DATA_TYPE_NAMES, DataType, type ModelMessage, type NodeMessage } from './schema.js';
 import type { Step } from './steps.js';

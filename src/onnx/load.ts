@@ -3,7 +3,7 @@
 // leave alone, so the browser build never pulls node: modules in).
 
 import type { Engine } from '../engine.js';
-import { describe } from '../shapes.js';
+import { describe } from '../ops/args.js';
 import { planGraph } from './graph.js';
 import { OnnxModel } from './model.js';
 import { decodeModel, type ModelMessage } from './schema.js';

@@ -5,7 +5,7 @@
 
 import type { Engine } from '../engine.js';
 import type { HostTensor } from '../reference/index.js';
-import { CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../shapes.js';
+import { checkOptions, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../ops/args.js';
 import { summaryTable } from '../models/summary-table.js';
 import { Tensor } from '../tensor.js';
 import type { GraphInput, GraphOutput, PlannedGraph } from './graph.js';
@@ -120,7 +120,7 @@ export class OnnxModel {
   predict(x: Tensor, options: { allOutputs?: boolean } = {}): Tensor | OnnxStepOutput[] {
     const op = 'predict';
     if (this.graphInputs.length !== 1) fail(op, `the model has ${this.graphInputs.length} inputs (${this.graphInputs.map((i) => i.name).join(', ')}); use run({ name: tensor, ... })`);
-    if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${describe(options)}`);
+    checkOptions(options, op);
     if (options.allOutputs === true) {
       const all: Tensor[] = [];
       const out = this.run({ [this.graphInputs[0].name]: x }, all);
@@ -168,7 +168,7 @@ export class OnnxModel {
       const outputs: Record<string, Tensor> = {};
       const engine = this.engine!;
       const live = this.feed('profileLayers', feeds, (x, name) => {
-        if (!(x instanceof Tensor) || !x.ownedBy(engine)) fail('profileLayers', `input '${name}' must be a Tensor of the model's engine, got ${describe(x)}`);
+        if (!(x instanceof Tensor) || !engine.owns(x)) fail('profileLayers', `input '${name}' must be a Tensor of the model's engine, got ${describe(x)}`);
         return x.shape;
       });
       const done = (async () => {
@@ -192,7 +192,7 @@ export class OnnxModel {
     if (!engine) return fail(op, 'the model is not on an engine yet: call model.to(engine) first (or pass { engine } to loadOnnxModel)');
     const live = this.feed(op, feeds, (x, name) => {
       if (!(x instanceof Tensor)) fail(op, `input '${name}' must be a Tensor from engine.tensor(), got ${describe(x)}`);
-      if (!x.ownedBy(engine)) fail(op, `input '${name}' belongs to another engine than the model's`);
+      if (!engine.owns(x)) fail(op, `input '${name}' belongs to another engine than the model's`);
       return x.shape;
     });
     const made: Tensor[] = [];

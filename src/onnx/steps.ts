@@ -6,9 +6,9 @@
 import type { Engine } from '../engine.js';
 import * as reference from '../reference/index.js';
 import type { HostTensor } from '../reference/index.js';
-import { convGeometry, convOutShape, type Activation, type Conv2dOptions } from '../shapes.js';
-import { denseGeometry } from '../model-shapes.js';
-import type { DenseActivation } from '../model-shapes.js';
+import { convGeometry, convOutShape, type Activation, type Conv2dOptions } from '../ops/conv2d.js';
+import { denseGeometry } from '../ops/dense.js';
+import type { DenseActivation } from '../ops/dense.js';
 import type { Tensor } from '../tensor.js';
 import type { ConstTensor } from './values.js';
 

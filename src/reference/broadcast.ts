@@ -1,5 +1,5 @@
-import { broadcastGeometry, MAX_BROADCAST_RANK, type BinaryOp } from '../onnx-shapes.js';
-import { sizeOf } from '../shapes.js';
+import { broadcastGeometry, MAX_BROADCAST_RANK, type BinaryOp } from '../ops/broadcast.js';
+import { sizeOf } from '../ops/args.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

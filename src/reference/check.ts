@@ -1,4 +1,4 @@
-import { checkData, checkShape, fail, describe } from '../shapes.js';
+import { checkData, checkShape, fail, describe } from '../ops/args.js';
 import type { HostTensor } from './types.js';
 
 /** Validates a host tensor argument the same way the engine validates its tensors. */

@@ -1,4 +1,4 @@
-import { checkClip, type ClipOptions } from '../onnx-shapes.js';
+import { checkClip, type ClipOptions } from '../ops/elementwise.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

@@ -1,5 +1,5 @@
-import { concatGeometry } from '../onnx-shapes.js';
-import { describe, fail, sizeOf } from '../shapes.js';
+import { concatGeometry } from '../ops/layout.js';
+import { describe, fail, sizeOf } from '../ops/args.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

@@ -1,4 +1,5 @@
-import { checkActivation, convGeometry, convOutShape, fail, indexer, outChannelsAxis, type Conv2dOptions } from '../shapes.js';
+import { fail, indexer } from '../ops/args.js';
+import { checkActivation, convGeometry, convOutShape, outChannelsAxis, type Conv2dOptions } from '../ops/conv2d.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

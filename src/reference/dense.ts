@@ -1,5 +1,5 @@
-import { checkDenseActivation, denseGeometry, type DenseActivation } from '../model-shapes.js';
-import { fail } from '../shapes.js';
+import { checkDenseActivation, denseGeometry, type DenseActivation } from '../ops/dense.js';
+import { fail } from '../ops/args.js';
 import { checkHost } from './check.js';
 import { sigmoidValue } from './sigmoid.js';
 import { softmaxRows } from './softmax.js';

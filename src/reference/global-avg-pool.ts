@@ -1,4 +1,5 @@
-import { checkDataFormat, checkKeepDims, globalPoolOutShape, indexer, toLogical, type GlobalPoolOptions } from '../shapes.js';
+import { checkDataFormat, indexer, toLogical } from '../ops/args.js';
+import { checkKeepDims, globalPoolOutShape, type GlobalPoolOptions } from '../ops/global-pool.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

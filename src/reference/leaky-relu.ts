@@ -1,4 +1,4 @@
-import { checkAlpha, type LeakyReluOptions } from '../onnx-shapes.js';
+import { checkAlpha, type LeakyReluOptions } from '../ops/elementwise.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

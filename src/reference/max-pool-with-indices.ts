@@ -1,4 +1,5 @@
-import { checkDataFormat, checkIndexPlane, toLogical, type PoolOptions } from '../shapes.js';
+import { checkDataFormat, toLogical } from '../ops/args.js';
+import { checkIndexPlane, type PoolOptions } from '../ops/pool.js';
 import { maxPoolWith } from './max-pool.js';
 import type { HostTensor } from './types.js';
 

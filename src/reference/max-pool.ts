@@ -1,4 +1,5 @@
-import { checkCountIncludePad, indexer, poolGeometry, poolOutShape, type PoolOptions } from '../shapes.js';
+import { indexer } from '../ops/args.js';
+import { checkCountIncludePad, poolGeometry, poolOutShape, type PoolOptions } from '../ops/pool.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

@@ -1,4 +1,5 @@
-import { checkDataFormat, fail, indexer, maxUnpoolOutShape, shapeToString, toLogical, type MaxUnpoolOptions } from '../shapes.js';
+import { checkDataFormat, fail, indexer, shapeToString, toLogical } from '../ops/args.js';
+import { maxUnpoolOutShape, type MaxUnpoolOptions } from '../ops/pool.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

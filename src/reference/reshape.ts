@@ -1,4 +1,4 @@
-import { flattenShape, reshapeTarget } from '../model-shapes.js';
+import { flattenShape, reshapeTarget } from '../ops/layout.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

@@ -1,4 +1,4 @@
-import { lastAxisRows } from '../model-shapes.js';
+import { lastAxisRows } from '../ops/softmax.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

@@ -1,4 +1,4 @@
-import { zeroPadGeometry, type ZeroPadOptions } from '../model-shapes.js';
+import { zeroPadGeometry, type ZeroPadOptions } from '../ops/layout.js';
 import { checkHost } from './check.js';
 import type { HostTensor } from './types.js';
 

@@ -3,7 +3,7 @@
 // kernel adds `out_start` to its invocation index to get the global output element, and subtracts
 // `in_shift` / `out_shift` from global element indices to index into the bound ranges.
 
-import { CondenseArgumentError, type WindowGeometry } from './shapes.js';
+import { CondenseArgumentError } from '../ops/args.js';
 
 export interface Range {
   /** Byte offset of the binding, a multiple of the offset alignment. */
@@ -99,64 +99,16 @@ export function planElementChunks(total: number, limits: SplitLimits): Chunk[] {
   return chunks;
 }
 
-/** Row chunks for a windowed op: output row r = n * outHeight + oh reads its window's input rows. */
-export function windowRowChunks(op: string, g: WindowGeometry, outChannels: number, limits: SplitLimits): Chunk[] {
-  const effective = (g.kernelHeight - 1) * g.dilationHeight + 1;
-  const inputRows = (r: number): [number, number] => {
-    const n = Math.floor(r / g.outHeight);
-    const top = (r % g.outHeight) * g.strideHeight - g.padTop;
-    // A window wholly inside the padding (explicit conv padding) reads nothing; bind one row anyway.
-    const lo = Math.min(Math.max(top, 0), g.inHeight - 1);
-    const hi = Math.max(Math.min(top + effective - 1, g.inHeight - 1), lo);
-    return [n * g.inHeight + lo, n * g.inHeight + hi];
-  };
-  return planRowChunks(op, g.batch * g.outHeight, g.outWidth * outChannels, g.inWidth * g.inChannels, inputRows, limits);
-}
-
-/** Batch chunks for a global pool: output row n (C values) reads image n whole. */
-export function batchChunks(op: string, shape: readonly number[], limits: SplitLimits): Chunk[] {
-  const [n, h, w, c] = shape;
-  return planRowChunks(op, n, c, h * w * c, (r) => [r, r], limits);
-}
-
-/** One band of a global pool over an image too big for one binding. */
-export interface Band {
-  image: number;
-  /** Positions [first, first + count) of the image's H*W plane. */
-  first: number;
-  count: number;
-  /** Which partial result of the image this band writes. */
-  index: number;
-  input: Range;
-}
-
 /**
- * Bands over the H*W plane of each image, each within the binding limit; `perImage` bands per
- * image, whose results a second pass reduces.
+ * Ops that read their first input anywhere (broadcasting, concat): it is bound whole (the caller
+ * checks that it fits one binding), and only the output is split into aligned chunks.
  */
-export function planeBands(op: string, shape: readonly number[], limits: SplitLimits): { perImage: number; bands: Band[] } {
-  const [n, h, w, c] = shape;
-  const perBand = Math.floor((limits.maxBinding - limits.alignment) / (c * 4));
-  // Fewer than two pixels a band would leave as many partial results as pixels: no progress.
-  if (perBand < 2) {
-    throw new CondenseArgumentError(
-      `${op}: two pixels of ${c} channels need ${c * 8} bytes bound at once, past this device's maxStorageBufferBindingSize of ${limits.maxBinding} bytes; no split over batch or rows can help`,
-    );
-  }
-  const perImage = Math.ceil((h * w) / perBand);
-  const bands: Band[] = [];
-  for (let image = 0; image < n; image++) {
-    for (let index = 0; index < perImage; index++) {
-      const first = index * perBand;
-      const count = Math.min(perBand, h * w - first);
-      const start = (image * h * w + first) * c;
-      bands.push({ image, first, count, index, input: bindRange(start, start + count * c, limits.alignment) });
-    }
-  }
-  return { perImage, bands };
+export function wholeInputChunks(outElements: number, inElements: number, limits: SplitLimits): Chunk[] {
+  const input = { offset: 0, size: Math.max(4, inElements * 4), shift: 0 };
+  return planElementChunks(outElements, limits).map((c) => ({ ...c, input }));
 }
 
-/** Whole images per chunk: for ops whose every output row reads the whole image (NCHW conv). */
-export function imageChunks(op: string, g: WindowGeometry, outChannels: number, limits: SplitLimits): Chunk[] {
-  return planRowChunks(op, g.batch, g.outHeight * g.outWidth * outChannels, g.inHeight * g.inWidth * g.inChannels, (r) => [r, r], limits);
+/** Whole rows per chunk where output row r reads input row r only (dense, softmax, batches of images). */
+export function rowChunks(op: string, rows: number, outRowElems: number, inRowElems: number, limits: SplitLimits): Chunk[] {
+  return planRowChunks(op, rows, outRowElems, inRowElems, (r) => [r, r], limits);
 }

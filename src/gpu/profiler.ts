@@ -1,5 +1,5 @@
 import type { PassProfiler } from './dispatcher.js';
-import { BufferUsage, MapMode } from './gpu-constants.js';
+import { BufferUsage, MapMode } from './constants.js';
 
 export type TimingSource = 'timestamp' | 'wall';
 

@@ -1,9 +1,11 @@
-// Fusing recorded chains at submit time. Ops are recorded lazily, so when a submit comes the
-// dispatcher can see conv2d -> relu -> maxPool2d chains whose intermediate tensors were already
-// disposed: those intermediates can never be read, so the chain runs as one conv2d_block
-// dispatch that applies the activation and the 2 x 2 max pool in registers.
-import { conv2dBlockProgram, fusablePool, type Program } from './kernels.js';
-import type { Activation, ConvGeometry, WindowGeometry } from './shapes.js';
+// Fusing recorded chains at submit time, the dispatcher's rewrite pass. Ops are recorded lazily,
+// so when a submit comes the dispatcher can see conv2d -> relu -> maxPool2d chains whose
+// intermediate tensors were already disposed: those intermediates can never be read, so the
+// chain runs as one conv2d_block dispatch that applies the activation and the 2 x 2 max pool in
+// registers. The ops that may start or continue a chain leave a FusionNote with their dispatch.
+import type { PendingOp, RewriteContext } from '../gpu/dispatcher.js';
+import { conv2dBlockProgram, fusablePool, type Activation, type ConvGeometry } from './conv2d.js';
+import type { WindowGeometry } from './window.js';
 
 /** What an op recorded about itself so that a later submit can fuse it. */
 export type FusionNote =
@@ -11,21 +13,10 @@ export type FusionNote =
   | { kind: 'relu'; input: GPUBuffer; out: GPUBuffer }
   | { kind: 'maxPool'; g: WindowGeometry; input: GPUBuffer; out: GPUBuffer };
 
-export interface FusableOp {
-  program: Program;
-  bindings: GPUBufferBinding[];
-  note?: FusionNote;
-}
+/** Only the ops in src/ops/ leave notes, and each is a FusionNote. */
+const noteOf = (op: PendingOp | undefined): FusionNote | undefined => op?.note as FusionNote | undefined;
 
-export interface FusionContext<T extends FusableOp> {
-  /** Whether the tensor owning this buffer was disposed (nothing can read it after this submit). */
-  released(buffer: GPUBuffer): boolean;
-  workgroupSize: number;
-  /** Plans a replacement op; throws where the grid does not fit (the chain then runs unfused). */
-  plan(program: Program, bindings: GPUBufferBinding[]): T;
-}
-
-function usedBy(op: FusableOp, buffer: GPUBuffer): boolean {
+function usedBy(op: PendingOp, buffer: GPUBuffer): boolean {
   return op.bindings.some((b) => b.buffer === buffer);
 }
 
@@ -34,12 +25,12 @@ function usedBy(op: FusableOp, buffer: GPUBuffer): boolean {
  * relu of its output and/or a fusable max pool of that, where every intermediate buffer is
  * released and read by nothing else in this submit.
  */
-export function fuseChains<T extends FusableOp>(ops: T[], ctx: FusionContext<T>): T[] {
-  const out: T[] = [];
+export function fuseChains(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
+  const out: PendingOp[] = [];
   const privateTo = (buffer: GPUBuffer, producer: number, consumer: number) =>
     ctx.released(buffer) && ops.every((op, i) => i === producer || i === consumer || !usedBy(op, buffer));
   for (let i = 0; i < ops.length; i++) {
-    const conv = ops[i].note;
+    const conv = noteOf(ops[i]);
     if (conv?.kind !== 'conv') {
       out.push(ops[i]);
       continue;
@@ -47,13 +38,13 @@ export function fuseChains<T extends FusableOp>(ops: T[], ctx: FusionContext<T>)
     let activation = conv.activation;
     let last = i;
     let tail = conv.out;
-    const relu = ops[i + 1]?.note;
+    const relu = noteOf(ops[i + 1]);
     if (relu?.kind === 'relu' && relu.input === tail && privateTo(tail, i, i + 1)) {
       activation = 'relu';
       last = i + 1;
       tail = relu.out;
     }
-    const pool = ops[last + 1]?.note;
+    const pool = noteOf(ops[last + 1]);
     let fusedPool: WindowGeometry | undefined;
     if (pool?.kind === 'maxPool' && pool.input === tail && fusablePool(pool.g) && privateTo(tail, last, last + 1)) {
       fusedPool = pool.g;

@@ -1,8 +1,7 @@
 import { BufferPool } from './buffer-pool.js';
-import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './gpu-constants.js';
-import { cacheKey, dispatchGrid, rowGrid, type Program } from './kernels.js';
-import { CondenseArgumentError } from './shapes.js';
-import { fuseChains, type FusionNote } from './fusion.js';
+import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './constants.js';
+import { cacheKey, dispatchGrid, rowGrid, type Program } from './program.js';
+import { CondenseArgumentError } from '../ops/args.js';
 
 /** A GPU-side failure (validation, out-of-memory, lost device), named by the kernels it touched. */
 export class GpuError extends Error {
@@ -24,10 +23,27 @@ interface ClearOp {
   size: number;
 }
 
-interface PendingOp extends PlannedProgram {
+/** A recorded dispatch. */
+export interface PendingOp extends PlannedProgram {
   /** Bindings in the shader's order: inputs, then the output (whole buffers or byte ranges). */
   bindings: GPUBufferBinding[];
-  note?: FusionNote;
+  /** What the op said about itself, for the rewrite pass; opaque here. */
+  note?: unknown;
+}
+
+/**
+ * A pass over each run of recorded dispatches (between buffer clears) at submit time, which may
+ * replace some of them (the ops' fusion, src/ops/fusion.ts). The dispatcher knows no op: it only
+ * says which buffers are free after this submit and plans replacement programs.
+ */
+export type RewritePass = (ops: PendingOp[], ctx: RewriteContext) => PendingOp[];
+
+export interface RewriteContext {
+  /** Whether the tensor owning this buffer was disposed (nothing can read it after this submit). */
+  released(buffer: GPUBuffer): boolean;
+  workgroupSize: number;
+  /** Plans a replacement op; throws where the grid does not fit. */
+  plan(program: Program, bindings: GPUBufferBinding[]): PendingOp;
 }
 
 /**
@@ -62,7 +78,7 @@ export class Dispatcher {
   private counters = { submits: 0, dispatches: 0 };
   profiler: PassProfiler | null = null;
 
-  constructor(readonly device: GPUDevice, readonly workgroupSize: number, private readonly maxPerDim: number) {
+  constructor(readonly device: GPUDevice, readonly workgroupSize: number, private readonly maxPerDim: number, private readonly rewrite?: RewritePass) {
     this.pool = new BufferPool(device);
   }
 
@@ -98,17 +114,19 @@ export class Dispatcher {
     }
   }
 
-  record(planned: PlannedProgram, bindings: GPUBufferBinding[], note?: FusionNote): void {
+  record(planned: PlannedProgram, bindings: GPUBufferBinding[], note?: unknown): void {
     this.pending.push({ ...planned, bindings, note });
   }
 
-  /** The recorded ops with fusable chains (see fusion.ts) replaced by single dispatches. */
-  private fused(ops: (PendingOp | ClearOp)[]): (PendingOp | ClearOp)[] {
+  /** The recorded ops after the rewrite pass (if any) over each run between clears. */
+  private rewritten(ops: (PendingOp | ClearOp)[]): (PendingOp | ClearOp)[] {
+    const rewrite = this.rewrite;
+    if (!rewrite) return ops;
     const runs: (PendingOp | ClearOp)[] = [];
     let programs: PendingOp[] = [];
     const flush = () => {
       if (programs.length) {
-        runs.push(...fuseChains(programs, {
+        runs.push(...rewrite(programs, {
           released: (buffer) => !this.pool.isLive(buffer),
           workgroupSize: this.workgroupSize,
           plan: (program, bindings) => ({ ...this.plan('fused', program), bindings }),
@@ -187,7 +205,7 @@ export class Dispatcher {
    * and resolves with the first GPU error its error scopes caught, as a GpuError naming the kernels.
    */
   submit(extra?: (encoder: GPUCommandEncoder) => void): Promise<void> {
-    const ops = this.fused(this.pending);
+    const ops = this.rewritten(this.pending);
     this.pending = [];
     const names = [...new Set(ops.map((op) => ('clear' in op ? 'clear' : op.program.kernel.name)))];
     this.device.pushErrorScope('out-of-memory');

@@ -1,0 +1,230 @@
+// conv2d: its options and checks, geometry, the two kernels' programs (the direct kernel and the
+// register-blocked conv2d_block, which the fusion pass also uses), the split plan, and the op.
+import { NEG_INF_BITS, type Program } from '../gpu/program.js';
+import { planRowChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
+import type { Recorder } from '../recorder.js';
+import { Tensor } from '../tensor.js';
+import {
+  checkData, checkDataFormat, checkOptions, checkShape, describe, fail, fromLogical, isPositiveInt, normalizePair, shapeToString, sizeOf, toLogical,
+  type DataFormat,
+} from './args.js';
+import type { FusionNote } from './fusion.js';
+import { kernels } from './registry.js';
+import { normalizePadding, windowGeometry, windowRowChunks, windowWords, type Pair, type Padding, type WindowGeometry } from './window.js';
+
+export type Activation = 'linear' | 'relu';
+
+export interface Conv2dOptions {
+  strides?: Pair;
+  padding?: Padding;
+  dilations?: Pair;
+  activation?: Activation;
+  /** Needed only when the filter is a bare Float32Array: [KH, KW]; Cin comes from x, Cout from the length. */
+  kernelSize?: Pair;
+  dataFormat?: DataFormat;
+  /**
+   * Grouped convolution (ONNX/PyTorch `group`, default 1): input and output channels split into
+   * `groups` equal groups, output group g seeing input group g only. The filter then holds Cin/groups
+   * input channels; groups = Cin is a depthwise convolution.
+   */
+  groups?: number;
+}
+
+export interface EngineConv2dOptions extends Conv2dOptions {
+  bias?: Tensor | Float32Array | readonly number[];
+}
+
+/** A filter given as data: [KH, KW, Cin, Cout] with the shape spelled out or derived from kernelSize. */
+export type FilterInput = Tensor | Float32Array | { data: Float32Array; shape: number[] };
+
+export interface ConvGeometry extends WindowGeometry {
+  outChannels: number;
+  /** Channel groups (1: an ordinary convolution); the filter holds inChannels / groups input channels. */
+  groups: number;
+}
+
+/** The filter as logical [KH, KW, Cin, Cout]: HWIO for NHWC, OIHW for NCHW. */
+export function filterToLogical(shape: readonly number[], layout: DataFormat): number[] {
+  return layout === 'NHWC' ? [...shape] : [shape[2], shape[3], shape[1], shape[0]];
+}
+
+export function convGeometry(op: string, xShape: unknown, filterShape: unknown, options: Conv2dOptions): ConvGeometry {
+  const shape = checkShape(xShape, op, 'x.shape', 4);
+  const fShape = checkShape(filterShape, op, 'filter.shape', 4);
+  const layout = checkDataFormat(options, op);
+  const groups = checkGroups(options.groups, op);
+  const [cinAt, xcAt, fmt] = layout === 'NHWC' ? [2, 3, ''] : [1, 1, ' (OIHW)'];
+  if (shape[xcAt] % groups !== 0) fail(op, `groups ${groups} does not divide the ${shape[xcAt]} input channels of x (x.shape[${xcAt}])`);
+  if (fShape[cinAt] * groups !== shape[xcAt]) {
+    const per = groups === 1 ? '' : ` per group; with groups ${groups} it needs ${shape[xcAt] / groups}`;
+    fail(op, `filter.shape ${shapeToString(fShape)}${fmt} has ${fShape[cinAt]} input channels (filter.shape[${cinAt}])${per} but x has ${shape[xcAt]} channels (x.shape[${xcAt}])`);
+  }
+  const [kh, kw, , cout] = filterToLogical(fShape, layout);
+  if (cout % groups !== 0) fail(op, `groups ${groups} does not divide the filter's ${cout} output channels (${outChannelsAxis(layout)})`);
+  const strides = options.strides === undefined ? ([1, 1] as [number, number]) : normalizePair(options.strides, op, 'strides');
+  const dilations = options.dilations === undefined ? ([1, 1] as [number, number]) : normalizePair(options.dilations, op, 'dilations');
+  const padding = normalizePadding(options.padding, op);
+  const g = windowGeometry(op, shape, [kh, kw], strides, dilations, padding, layout);
+  return { ...g, outChannels: cout, groups };
+}
+
+export function checkGroups(value: unknown, op: string): number {
+  if (value === undefined) return 1;
+  if (!isPositiveInt(value)) fail(op, `groups must be a positive integer, got ${describe(value)}`);
+  return value;
+}
+
+/** Where a filter keeps its output channels: HWIO's last axis, OIHW's first. */
+export function outChannelsAxis(layout: DataFormat): string {
+  return layout === 'NHWC' ? 'filter.shape[3]' : 'filter.shape[0]';
+}
+
+export function checkActivation(value: unknown, op: string): Activation {
+  if (value === undefined) return 'linear';
+  if (value === 'linear' || value === 'relu') return value;
+  return fail(op, `activation must be 'linear' or 'relu', got ${describe(value)}`);
+}
+
+export function convOutShape(g: ConvGeometry): number[] {
+  return fromLogical([g.batch, g.outHeight, g.outWidth, g.outChannels], g.layout);
+}
+
+// ---- programs ----
+
+export const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1 };
+export const LAYOUT_CODES: Record<DataFormat, number> = { NHWC: 0, NCHW: 1 };
+/** Filter rows conv2d_block stages in shared memory per step (x 2 quads x 16 bytes = 8 KiB). */
+export const CONV_STAGE_ROWS = 256;
+
+export function conv2dProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program {
+  return {
+    kernel: kernels.conv2d,
+    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation], LAYOUT: LAYOUT_CODES[g.layout] },
+    invocations: g.batch * g.outHeight * g.outWidth * g.outChannels,
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g), g.groups],
+  };
+}
+
+export interface ConvPoolFusion {
+  /** The 2 x 2, stride 2 max pool's NHWC geometry over the conv output. */
+  pool: WindowGeometry;
+}
+
+/** Whether a max pool can be fused into conv2d_block's epilogue: 2 x 2 windows, stride 2, no dilation. */
+export function fusablePool(pool: WindowGeometry): boolean {
+  return pool.kernelHeight === 2 && pool.kernelWidth === 2 && pool.strideHeight === 2 && pool.strideWidth === 2
+    && pool.dilationHeight === 1 && pool.dilationWidth === 1 && pool.layout === 'NHWC';
+}
+
+/**
+ * NHWC conv2d with Cout % 4 == 0, unsplit: 2 x 4 pixels x 8 channels per invocation, filter columns
+ * staged in shared memory, optionally with a 2 x 2 / 2 max pool fused into the epilogue.
+ */
+export function conv2dBlockProgram(
+  g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, stageFilter: boolean, fusion?: ConvPoolFusion,
+): Program {
+  const p = fusion?.pool;
+  const blockRows = p ? p.outHeight : Math.ceil(g.outHeight / 2);
+  const blockCols = p ? Math.ceil(p.outWidth / 2) : Math.ceil(g.outWidth / 4);
+  return {
+    kernel: kernels.conv2dBlock,
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, VEC4_INPUT: g.inChannels % 4 === 0 ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0,
+      ACTIVATION: ACTIVATION_CODES[activation], FUSE_POOL: fusion ? 1 : 0, STAGE_ROWS: CONV_STAGE_ROWS, STAGE_FILTER: stageFilter ? 1 : 0,
+      SMALL_CIN: g.inChannels < 4 ? g.inChannels : 0,
+    },
+    invocations: 0,
+    fixedGrid: [Math.ceil((blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), g.batch],
+    uniforms: [
+      g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g),
+      blockRows, blockCols, p?.outWidth ?? 0, p?.padTop ?? 0, p?.padLeft ?? 0, NEG_INF_BITS,
+    ],
+  };
+}
+
+/**
+ * conv2d_block gives each invocation 8 pixels x 8 channels; a small output (late layers of a
+ * classifier: 7x7 maps) then leaves too few invocations to fill a workgroup, and the direct
+ * kernel's invocation per output wins (the digit model's 7x7x32->48 layer: 12-27 ms blocked,
+ * 7 ms direct on SwiftShader; its 14x14x16->32 layer: 3-4 ms blocked, 11 ms direct). One full
+ * workgroup of blocks is the line.
+ */
+function blockKernelPays(g: ConvGeometry, workgroupSize: number): boolean {
+  const blocks = g.batch * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 4) * Math.ceil(g.outChannels / 8);
+  return blocks >= workgroupSize;
+}
+
+/** Whole images per chunk: NCHW rows of one output channel need every input channel's rows. */
+export function imageChunks(op: string, g: WindowGeometry, outChannels: number, limits: SplitLimits): Chunk[] {
+  return planRowChunks(op, g.batch, g.outHeight * g.outWidth * outChannels, g.inHeight * g.inWidth * g.inChannels, (r) => [r, r], limits);
+}
+
+// ---- the op ----
+
+export function conv2d(rec: Recorder, x: Tensor, filter: FilterInput, options: EngineConv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  checkOptions(options, op);
+  const input = rec.input(x, op, 'x', 4);
+  // Every check first; uploads only once the call is known to be good.
+  const f = resolveFilter(rec, filter, x.shape, options, op);
+  const g = convGeometry(op, x.shape, f.shape, options);
+  const activation = checkActivation(options.activation, op);
+  const bias = options.bias === undefined ? null : resolveBias(rec, options.bias, g.outChannels, op);
+  rec.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
+  const chunks = g.layout === 'NHWC' ? windowRowChunks(op, g, g.outChannels, rec.limits) : imageChunks(op, g, g.outChannels, rec.limits);
+  const wg = rec.workgroupSize;
+  const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : rec.unused }];
+  // The register-blocked kernel where output channels come in quads and nothing is split
+  // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
+  const stageFilter = rec.choices.stageFilter;
+  const blockable = g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1;
+  // Either kernel's output may still fuse with a following relu / 2x2 pool (as conv2d_block).
+  const note = blockable ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
+  if (blockable && blockKernelPays(g, wg)) {
+    const program = conv2dBlockProgram(g, bias !== null, activation, wg, stageFilter);
+    return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }], note })[0];
+  }
+  return rec.runAll(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, { extras, note })[0];
+}
+
+/** The filter's shape, and how to get its buffer (uploading host data) once all checks pass. */
+function resolveFilter(rec: Recorder, filter: FilterInput, xShape: readonly number[], options: EngineConv2dOptions, op: string): { shape: number[]; buffer: () => GPUBuffer } {
+  if (filter instanceof Tensor) {
+    const buffer = rec.input(filter, op, 'filter');
+    return { shape: checkShape([...filter.shape], op, 'filter.shape', 4), buffer: () => buffer };
+  }
+  let data: Float32Array;
+  let shape: number[];
+  if (filter instanceof Float32Array) {
+    if (options.kernelSize === undefined) fail(op, 'kernelSize is required when filter is a bare Float32Array (or pass { data, shape })');
+    const [kh, kw] = normalizePair(options.kernelSize, op, 'kernelSize');
+    const layout = checkDataFormat(options, op);
+    const groups = checkGroups(options.groups, op);
+    const cin = toLogical(xShape, layout)[3] / groups; // the filter holds one group's input channels
+    if (!Number.isInteger(cin)) fail(op, `groups ${groups} does not divide the ${toLogical(xShape, layout)[3]} input channels of x`);
+    const cout = filter.length / (kh * kw * cin);
+    if (!Number.isInteger(cout) || cout < 1) {
+      fail(op, `filter has ${filter.length} elements, not a multiple of kernelSize ${kh}x${kw} x ${cin} input channels (x.shape[${layout === 'NHWC' ? 3 : 1}])`);
+    }
+    data = filter;
+    shape = layout === 'NHWC' ? [kh, kw, cin, cout] : [cout, cin, kh, kw];
+  } else if (filter !== null && typeof filter === 'object' && 'data' in filter && 'shape' in filter) {
+    shape = checkShape(filter.shape, op, 'filter.shape', 4);
+    data = checkData(filter.data, shape, op, 'filter.data');
+  } else {
+    return fail(op, `filter must be a Tensor, a Float32Array or { data, shape }, got ${describe(filter)}`);
+  }
+  return { shape, buffer: () => rec.upload(data, 'conv2d.filter') };
+}
+
+function resolveBias(rec: Recorder, bias: Tensor | Float32Array | readonly number[], outChannels: number, op: string): () => GPUBuffer {
+  if (bias instanceof Tensor) {
+    const buffer = rec.input(bias, op, 'bias');
+    if (bias.size !== outChannels) fail(op, `bias has ${bias.size} elements but the filter has ${outChannels} output channels`);
+    return () => buffer;
+  }
+  if (!(bias instanceof Float32Array) && !Array.isArray(bias)) fail(op, `bias must be a Tensor, Float32Array or number[], got ${describe(bias)}`);
+  if (bias.length !== outChannels) fail(op, `bias has ${bias.length} elements but the filter has ${outChannels} output channels`);
+  const data = bias instanceof Float32Array ? bias : Float32Array.from(bias);
+  return () => rec.upload(data, 'conv2d.bias');
+}

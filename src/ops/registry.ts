@@ -1,0 +1,67 @@
+// The kernel registry: one plain descriptor per WGSL kernel (see KernelDef in src/gpu/program.ts).
+// Adding a kernel is one import and one line here; its op file builds the Programs that use it.
+import avgPoolWgsl from '../../shaders/avg_pool2d.wgsl?raw';
+import broadcastBinaryWgsl from '../../shaders/broadcast_binary.wgsl?raw';
+import clipWgsl from '../../shaders/clip.wgsl?raw';
+import concatWgsl from '../../shaders/concat.wgsl?raw';
+import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
+import convBlockWgsl from '../../shaders/conv2d_block.wgsl?raw';
+import copyWgsl from '../../shaders/copy.wgsl?raw';
+import denseWgsl from '../../shaders/dense.wgsl?raw';
+import globalAvgPoolWgsl from '../../shaders/global_avg_pool2d.wgsl?raw';
+import globalMaxPoolWgsl from '../../shaders/global_max_pool2d.wgsl?raw';
+import globalPlanesWgsl from '../../shaders/global_pool_planes.wgsl?raw';
+import globalTreeWgsl from '../../shaders/global_pool_tree.wgsl?raw';
+import leakyReluWgsl from '../../shaders/leaky_relu.wgsl?raw';
+import maxPoolWgsl from '../../shaders/max_pool2d.wgsl?raw';
+import maxUnpoolGatherWgsl from '../../shaders/max_unpool2d_gather.wgsl?raw';
+import maxUnpoolScatterWgsl from '../../shaders/max_unpool2d_scatter.wgsl?raw';
+import poolColsWgsl from '../../shaders/pool2d_cols.wgsl?raw';
+import poolVec4Wgsl from '../../shaders/pool2d_vec4.wgsl?raw';
+import reduceCombineWgsl from '../../shaders/reduce_combine.wgsl?raw';
+import reduceSubgroupWgsl from '../../shaders/reduce_subgroup.wgsl?raw';
+import reduceWorkgroupWgsl from '../../shaders/reduce_workgroup.wgsl?raw';
+import reluWgsl from '../../shaders/relu.wgsl?raw';
+import sigmoidWgsl from '../../shaders/sigmoid.wgsl?raw';
+import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
+import zeroPad2dWgsl from '../../shaders/zero_pad2d.wgsl?raw';
+import type { KernelDef } from '../gpu/program.js';
+
+// The tree kernels come in two ways to combine their slices: WGSL needs `enable subgroups`
+// before any declaration, and only adapters with the feature may see it.
+const workgroupTree = (body: string) => `${body}\n${reduceCombineWgsl}\n${reduceWorkgroupWgsl}`;
+const subgroupTree = (body: string) => `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${body}\n${reduceCombineWgsl}\n${reduceSubgroupWgsl}`;
+
+export const kernels = {
+  // conv2d.ts
+  conv2d: { name: 'conv2d', shader: conv2dWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
+  // pool.ts
+  maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
+  avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
+  pool2dVec4: { name: 'pool2d_vec4', shader: poolVec4Wgsl, inputs: ['x'] },
+  pool2dCols: { name: 'pool2d_cols', shader: poolColsWgsl, inputs: ['x'] },
+  maxUnpoolScatter: { name: 'max_unpool2d_scatter', shader: maxUnpoolScatterWgsl, inputs: ['indices'] },
+  maxUnpoolGather: { name: 'max_unpool2d_gather', shader: maxUnpoolGatherWgsl, inputs: ['winner', 'values'] },
+  // global-pool.ts
+  globalPoolTree: { name: 'global_pool_tree', shader: workgroupTree(globalTreeWgsl), inputs: ['x'] },
+  globalPoolTreeSubgroups: { name: 'global_pool_tree_subgroups', shader: subgroupTree(globalTreeWgsl), inputs: ['x'] },
+  globalPoolPlanes: { name: 'global_pool_planes', shader: workgroupTree(globalPlanesWgsl), inputs: ['x'] },
+  globalPoolPlanesSubgroups: { name: 'global_pool_planes_subgroups', shader: subgroupTree(globalPlanesWgsl), inputs: ['x'] },
+  globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
+  globalMaxPool2d: { name: 'global_max_pool2d', shader: globalMaxPoolWgsl, inputs: ['x'] },
+  // elementwise.ts
+  relu: { name: 'relu', shader: reluWgsl, inputs: ['x'] },
+  leakyRelu: { name: 'leaky_relu', shader: leakyReluWgsl, inputs: ['x'] },
+  clip: { name: 'clip', shader: clipWgsl, inputs: ['x'] },
+  sigmoid: { name: 'sigmoid', shader: sigmoidWgsl, inputs: ['x'] },
+  // dense.ts, softmax.ts
+  dense: { name: 'dense', shader: denseWgsl, inputs: ['x', 'weights', 'bias'] },
+  softmax: { name: 'softmax', shader: softmaxWgsl, inputs: ['x'] },
+  // layout.ts
+  copy: { name: 'copy', shader: copyWgsl, inputs: ['x'] },
+  zeroPad2d: { name: 'zero_pad2d', shader: zeroPad2dWgsl, inputs: ['x'] },
+  concat: { name: 'concat', shader: concatWgsl, inputs: ['a', 'b'] },
+  // broadcast.ts
+  broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
+} as const satisfies Record<string, KernelDef>;
