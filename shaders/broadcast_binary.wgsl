@@ -1,5 +1,5 @@
 // broadcast_binary: out = a (op) b with NumPy/ONNX broadcasting, op chosen at compile time
-// (OP 0: add, 1: mul). The output's dimensions are right-aligned into six (leading 1s); each
+// (OP: see below). The output's dimensions are right-aligned into six (leading 1s); each
 // operand has an element stride per dimension, 0 where it is broadcast. One invocation per output
 // element. Both operands are bound whole; the output may be split into chunks.
 
@@ -12,16 +12,41 @@ struct Params {
   d0: u32, d1: u32, d2: u32, d3: u32, d4: u32, d5: u32,
   a0: u32, a1: u32, a2: u32, a3: u32, a4: u32, a5: u32,
   b0: u32, b1: u32, b2: u32, b3: u32, b4: u32, b5: u32,
+  // Bits of a quiet NaN, from the host: a WGSL constant expression may not evaluate to NaN.
+  nan_bits: u32,
 }
 
 override WORKGROUP_SIZE: u32;
-// 0: add, 1: mul.
+// 0 add, 1 mul, 2 sub, 3 div, 4 maximum, 5 minimum, 6 prelu (a is x, b is alpha).
 override OP: u32;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+
+// Integer tests: compilers may assume float comparisons never see NaN.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// IEEE division, with the zero divisor spelled out: WGSL (and Vulkan) leave x / 0 open.
+fn divide(va: f32, vb: f32) -> f32 {
+  let b_bits = bitcast<u32>(vb);
+  if ((b_bits & 0x7fffffffu) != 0u) {
+    return va / vb;
+  }
+  let a_bits = bitcast<u32>(va);
+  if ((a_bits & 0x7fffffffu) == 0u || is_nan(va)) {
+    return bitcast<f32>(params.nan_bits);
+  }
+  return bitcast<f32>(0x7f800000u | ((a_bits ^ b_bits) & 0x80000000u));
+}
+
+// max / min as TF: NaN if either is; selects, not WGSL's max()/min(), whose NaN rules are open.
+fn pick(va: f32, vb: f32, a_wins: bool) -> f32 {
+  return select(select(select(vb, va, a_wins), vb, is_nan(vb)), va, is_nan(va));
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -43,10 +68,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let va = a[ai - params.in_shift];
   let vb = b[bi];
   var r: f32;
-  if (OP == 1u) {
-    r = va * vb;
-  } else {
-    r = va + vb;
+  switch (OP) {
+    case 1u: { r = va * vb; }
+    case 2u: { r = va - vb; }
+    case 3u: { r = divide(va, vb); }
+    case 4u: { r = pick(va, vb, va > vb); }
+    case 5u: { r = pick(va, vb, va < vb); }
+    case 6u: { r = select(select(vb * va, va, va >= 0.0), va, is_nan(va)); }
+    default: { r = va + vb; }
   }
   out[g - params.out_shift] = r;
 }

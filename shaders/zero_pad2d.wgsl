@@ -1,5 +1,7 @@
 // zero_pad2d over NHWC (Keras ZeroPadding2D): the input placed at (pad_top, pad_left) inside a
 // zero-filled [N, H + top + bottom, W + left + right, C]. One invocation per output element.
+// The offsets are signed: negative ones cut rows and columns off instead (Keras Cropping2D), so
+// one kernel copies any window of the input.
 
 struct Params {
   total: u32,
@@ -12,8 +14,8 @@ struct Params {
   channels: u32,
   out_height: u32,
   out_width: u32,
-  pad_top: u32,
-  pad_left: u32,
+  pad_top: i32,
+  pad_left: i32,
 }
 
 override WORKGROUP_SIZE: u32;
@@ -34,8 +36,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let ow = pixel % params.out_width;
   let oh = (pixel / params.out_width) % params.out_height;
   let n = pixel / (params.out_width * params.out_height);
-  let ih = i32(oh) - i32(params.pad_top);
-  let iw = i32(ow) - i32(params.pad_left);
+  let ih = i32(oh) - params.pad_top;
+  let iw = i32(ow) - params.pad_left;
   var v = 0.0;
   if (ih >= 0 && ih < i32(params.in_height) && iw >= 0 && iw < i32(params.in_width)) {
     v = x[((n * params.in_height + u32(ih)) * params.in_width + u32(iw)) * params.channels + c - params.in_shift];

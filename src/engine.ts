@@ -16,10 +16,16 @@ import { fuseChains } from './ops/fusion.js';
 import * as globalPoolOps from './ops/global-pool.js';
 import type { GlobalPoolOptions } from './ops/global-pool.js';
 import * as layout from './ops/layout.js';
-import type { ZeroPadOptions } from './ops/layout.js';
+import type { CroppingOptions, ZeroPadOptions } from './ops/layout.js';
 import * as poolOps from './ops/pool.js';
 import type { MaxUnpoolOptions, PoolOptions, TfPoolOptions } from './ops/pool.js';
+import * as resizeOps from './ops/resize.js';
+import type { Resize2dOptions, UpSampling2dOptions } from './ops/resize.js';
 import * as softmaxOps from './ops/softmax.js';
+import type { SoftmaxOptions } from './ops/softmax.js';
+import * as transposeOps from './ops/transpose.js';
+import * as unaryOps from './ops/unary.js';
+import type { EluOptions, GeluOptions, HardSigmoidOptions } from './ops/unary.js';
 
 export type { EngineConv2dOptions, FilterInput } from './ops/conv2d.js';
 export type { EngineDenseOptions, OperandInput } from './ops/dense.js';
@@ -130,9 +136,9 @@ export class Engine {
     return elementwise.sigmoid(this.rec, x);
   }
 
-  /** Softmax over the last axis, max subtracted; NaN/Inf rules in shaders/softmax.wgsl. */
-  softmax(x: Tensor): Tensor {
-    return softmaxOps.softmax(this.rec, x);
+  /** Softmax over `axis` (default -1, the last), max subtracted; NaN/Inf rules in shaders/softmax.wgsl. */
+  softmax(x: Tensor, options?: SoftmaxOptions): Tensor {
+    return softmaxOps.softmax(this.rec, x, options);
   }
 
   /**
@@ -163,6 +169,76 @@ export class Engine {
     return elementwise.clip(this.rec, x, options);
   }
 
+  /** min(max(x, 0), 6) per element; NaN stays NaN. */
+  relu6(x: Tensor): Tensor {
+    return unaryOps.relu6(this.rec, x);
+  }
+
+  /** x for x > 0, alpha * (e^x - 1) below (alpha default 1); NaN stays NaN, -Inf gives -alpha. */
+  elu(x: Tensor, options?: EluOptions): Tensor {
+    return unaryOps.elu(this.rec, x, options);
+  }
+
+  /** Keras/TF selu: 1.0507009873554805 * elu(x, 1.6732632423543772). */
+  selu(x: Tensor): Tensor {
+    return unaryOps.selu(this.rec, x);
+  }
+
+  /** tanh per element, stable for any |x| (±Inf give ±1). */
+  tanh(x: Tensor): Tensor {
+    return unaryOps.tanh(this.rec, x);
+  }
+
+  /** log(1 + e^x) in the stable form (x for large x, e^x for very negative x). */
+  softplus(x: Tensor): Tensor {
+    return unaryOps.softplus(this.rec, x);
+  }
+
+  /** x * sigmoid(x) (-Inf gives 0); the same kernel as silu. */
+  swish(x: Tensor): Tensor {
+    return unaryOps.swish(this.rec, x);
+  }
+
+  /** x * sigmoid(x), PyTorch's and ONNX's name for swish. */
+  silu(x: Tensor): Tensor {
+    return unaryOps.swish(this.rec, x, 'silu');
+  }
+
+  /** max(0, min(1, alpha * x + beta)) (alpha 0.2, beta 0.5 by default, as ONNX and Keras 2). */
+  hardSigmoid(x: Tensor, options?: HardSigmoidOptions): Tensor {
+    return unaryOps.hardSigmoid(this.rec, x, options);
+  }
+
+  /** x * relu6(x + 3) / 6 (Keras 3 hard_swish, ONNX HardSwish). */
+  hardSwish(x: Tensor): Tensor {
+    return unaryOps.hardSwish(this.rec, x);
+  }
+
+  /** x * Phi(x) with an erf good to ~1e-7; `approximate` takes tf.nn.gelu's tanh form. */
+  gelu(x: Tensor, options?: GeluOptions): Tensor {
+    return unaryOps.gelu(this.rec, x, options);
+  }
+
+  /** e^x per element (+Inf past FLT_MAX). */
+  exp(x: Tensor): Tensor {
+    return unaryOps.exp(this.rec, x);
+  }
+
+  /** sqrt per element; NaN below 0, sqrt(-0) = -0. */
+  sqrt(x: Tensor): Tensor {
+    return unaryOps.sqrt(this.rec, x);
+  }
+
+  /** -x per element (the sign bit flipped). */
+  neg(x: Tensor): Tensor {
+    return unaryOps.neg(this.rec, x);
+  }
+
+  /** |x| per element (the sign bit cleared). */
+  abs(x: Tensor): Tensor {
+    return unaryOps.abs(this.rec, x);
+  }
+
   /** a + b with NumPy/ONNX broadcasting; each operand must fit one binding. */
   add(a: Tensor, b: Tensor): Tensor {
     return broadcastBinary(this.rec, 'add', a, b);
@@ -173,9 +249,54 @@ export class Engine {
     return broadcastBinary(this.rec, 'mul', a, b);
   }
 
+  /** a - b with NumPy/ONNX broadcasting; each operand must fit one binding. */
+  sub(a: Tensor, b: Tensor): Tensor {
+    return broadcastBinary(this.rec, 'sub', a, b);
+  }
+
+  /** a / b with NumPy/ONNX broadcasting (x / 0 is ±Inf, 0 / 0 NaN); each operand must fit one binding. */
+  div(a: Tensor, b: Tensor): Tensor {
+    return broadcastBinary(this.rec, 'div', a, b);
+  }
+
+  /** The larger of a and b with broadcasting; NaN if either is NaN, as tf.maximum. */
+  maximum(a: Tensor, b: Tensor): Tensor {
+    return broadcastBinary(this.rec, 'maximum', a, b);
+  }
+
+  /** The smaller of a and b with broadcasting; NaN if either is NaN, as tf.minimum. */
+  minimum(a: Tensor, b: Tensor): Tensor {
+    return broadcastBinary(this.rec, 'minimum', a, b);
+  }
+
+  /** x for x >= 0, alpha * x below; alpha broadcasts to x's shape (Keras PReLU's [1,1,C] or [H,W,C], ONNX PRelu). */
+  prelu(x: Tensor, alpha: Tensor): Tensor {
+    return broadcastBinary(this.rec, 'prelu', x, alpha);
+  }
+
   /** Joins tensors along `axis` (e.g. 1: NCHW channels); recorded pairwise, each input must fit one binding. */
   concat(xs: readonly Tensor[], axis: number): Tensor {
     return layout.concat(this.rec, xs, axis);
+  }
+
+  /** Permutes the axes (rank <= 6): output axis k is x's axis perm[k]; perm defaults to reversed, as tf.transpose. */
+  transpose(x: Tensor, perm?: readonly number[]): Tensor {
+    return transposeOps.transpose(this.rec, x, perm);
+  }
+
+  /** Keras Cropping2D over NHWC; cropping n, [h, w] or [[top, bottom], [left, right]] (default 0). */
+  cropping2d(x: Tensor, options?: CroppingOptions): Tensor {
+    return layout.cropping2d(this.rec, x, options);
+  }
+
+  /** ONNX Resize over H and W: size or scale, nearest or bilinear, ONNX's coordinate and nearest rounding modes. */
+  resize2d(x: Tensor, options: Resize2dOptions): Tensor {
+    return resizeOps.resize2d(this.rec, x, options);
+  }
+
+  /** Keras UpSampling2D: integer factors (default 2); nearest repeats pixels, bilinear is TF2's (half-pixel centres). */
+  upSampling2d(x: Tensor, options?: UpSampling2dOptions): Tensor {
+    return resizeOps.upSampling2d(this.rec, x, options);
   }
 
   // ---- lifecycle ----

@@ -19,6 +19,8 @@ export type { GpuProfilerOptions, Measurement, PassTiming, TimingSource } from '
 export type { EngineDenseOptions, OperandInput } from './engine.js';
 export type { DenseActivation } from './ops/dense.js';
 export type { ZeroPadding, ZeroPadOptions } from './ops/layout.js';
+export type { Cropping, CroppingOptions } from './ops/layout.js';
+export type { CoordinateTransformationMode, NearestMode, Resize2dOptions, ResizeMethod, UpSampling2dOptions } from './ops/resize.js';
 export { sequential, Sequential } from './models/sequential.js';
 export type { SequentialOptions, PredictOptions, LayerOutput, SummaryRow, LayerTiming } from './models/sequential.js';
 export {
@@ -30,7 +32,9 @@ export type {
   Stage, WeightSpec, LayerOptions, Conv2DLayerOptions, Pool2DLayerOptions, GlobalPoolLayerOptions, DenseLayerOptions, ZeroPadding2DLayerOptions,
 } from './models/layers.js';
 export { loadLayersModel, ModelLoadError, SUPPORTED_LAYERS } from './models/load-layers.js';
-export type { LayersModelSource, LayersModelArtifacts, LoadLayersModelOptions } from './models/load-layers.js';
+export type { LayersModel, LayersModelSource, LayersModelArtifacts, LoadLayersModelOptions } from './models/load-layers.js';
+export { FunctionalModel } from './models/functional.js';
+export type { FunctionalSummaryRow, GraphInput } from './models/functional.js';
 export { foldBatchNorm } from './models/fold-batchnorm.js';
 export type { BatchNormParams } from './models/fold-batchnorm.js';
 // ONNX: loading models (NCHW), and the ops they need beyond the core.
@@ -43,3 +47,5 @@ export { MIN_OPSET as MIN_ONNX_OPSET, MAX_OPSET as MAX_ONNX_OPSET } from './onnx
 export { buildOnnxModel } from './onnx/build.js';
 export type { OnnxModelSpec, OnnxNodeSpec, OnnxInitializer, OnnxAttr, OnnxValueSpec } from './onnx/build.js';
 export type { LeakyReluOptions, ClipOptions } from './ops/elementwise.js';
+export type { EluOptions, HardSigmoidOptions, GeluOptions } from './ops/unary.js';
+export type { SoftmaxOptions } from './ops/softmax.js';

@@ -1,7 +1,7 @@
 // The committed digit classifier (models/digits/, trained by `npm run train:digits`): Condense on the
 // GPU against tfjs on the held-out test split, and its accuracy.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLayersModel } from '../src/index.js';
+import { loadLayersModel, type Sequential } from '../src/index.js';
 import { gpuEngine } from './helpers/gpu.js';
 import { digitsFiles, DIGITS_DIR, heldOutDigits, tf, tfCpu, tfLoad } from './helpers/tfjs-models.js';
 
@@ -15,7 +15,7 @@ describe('the committed digit model on its held-out split', { timeout: 300_000 }
     const { images, labels, count, split } = heldOutDigits();
     expect(count).toBe(split.testCount);
     expect(count).toBeGreaterThanOrEqual(1900); // 20% of the package's 10,000 digits, stratified
-    const model = await loadLayersModel(`${DIGITS_DIR}model.json`, { engine });
+    const model = (await loadLayersModel(`${DIGITS_DIR}model.json`, { engine })) as Sequential; // a plain stack of core layers
     const oracle = await tfLoad(digitsFiles());
 
     let agree = 0;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../src/index.js';
+import { loadOnnxModel, type Sequential } from '../src/index.js';
 import { loadLayersModel } from '../src/models/load-layers.js';
 import { layersToOnnx } from '../src/onnx/from-layers.js';
 import { maxAbsDiff } from './helpers/compare.js';
@@ -49,7 +49,7 @@ describe('digits.onnx', { timeout: 120_000 }, () => {
     const engine = await gpuEngine();
     const { images, labels } = heldOut(SAMPLES);
     const onnx = await loadOnnxModel(`${DIR}digits.onnx`, { engine });
-    const layers = await loadLayersModel(`${DIR}model.json`, { engine });
+    const layers = (await loadLayersModel(`${DIR}model.json`, { engine })) as Sequential;
     expect(onnx.inputs).toEqual([{ name: 'input', shape: [null, 1, 28, 28] }]);
     expect(onnx.outputs).toEqual([{ name: 'output', shape: [null, 10] }]);
     // One channel: NHWC [n,28,28,1] and NCHW [n,1,28,28] hold the same bytes.

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv2d, createEngine, dense, globalAvgPool2d, loadLayersModel, maxPool2d, ModelLoadError, relu, sequential } from '../src/index.js';
 import { randomData, rng } from './helpers/compare.js';
-import { digitsFiles } from './helpers/tfjs-models.js';
+import { digitsFiles, saveToMemory, tf, tfCpu } from './helpers/tfjs-models.js';
 
 describe('lost devices and models', () => {
   it('a model moves to a new engine after its device is lost and predicts the same', async () => {
@@ -84,14 +84,16 @@ function digits() {
   return { modelJson: structuredClone(files.modelJson) as any, weights: files.weights['weights.bin'] };
 }
 
-async function loadsOrRefuses(artifacts: { modelJson: unknown; weights: ArrayBuffer }): Promise<'loaded' | 'refused'> {
+async function loadsOrRefuses(artifacts: { modelJson: unknown; weights: ArrayBuffer | Record<string, ArrayBuffer> }): Promise<'loaded' | 'refused'> {
   const t0 = performance.now();
   try {
     const model = await loadLayersModel(artifacts as never);
     // A model that loads either runs (on the reference: the loader's job is the model, not the GPU)
-    // or refuses its input with a clear argument error.
+    // or refuses its input with a clear argument error. Unknown sizes run at 8.
     try {
-      const y = model.predictReference({ data: new Float32Array(784).fill(0.5), shape: [1, 28, 28, 1] }) as { data: Float32Array };
+      const shape = [1, ...model.inputShape.map((d) => d ?? 8)];
+      const host = { data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5), shape };
+      const y = [model.predictReference(host)].flat()[0] as { data: Float32Array };
       expect(y.data.length).toBeGreaterThan(0);
     } catch (e) {
       expect((e as Error).name, String(e)).toBe('CondenseArgumentError');
@@ -173,5 +175,59 @@ describe('damaged and hostile model files', () => {
     console.log(`model-file fuzz: ${counts.loaded} loaded, ${counts.refused} refused with a ModelLoadError`);
     expect(counts.refused).toBeGreaterThan(20);
     expect(counts.loaded).toBeGreaterThan(10);
+  });
+
+  it('fuzzed functional topologies (inbound nodes, shapes, dtypes, quantization fields): every load succeeds or fails with a ModelLoadError', async () => {
+    await tfCpu();
+    const x = tf.input({ shape: [8, 8, 3], name: 'img' });
+    let y = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(x) as tf.SymbolicTensor;
+    y = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, useBias: false }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.batchNormalization().apply(y) as tf.SymbolicTensor;
+    const a = tf.layers.reLU({ maxValue: 6 }).apply(y) as tf.SymbolicTensor;
+    const b = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(a) as tf.SymbolicTensor;
+    const s2 = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+    const c = tf.layers.concatenate().apply([s2, a]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(tf.layers.globalAveragePooling2d({}).apply(c) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const saved = await saveToMemory(tf.model({ inputs: x, outputs: out, name: 'fuzzed' }));
+    // uint8-quantize the first weight so the quantization fields are there to damage.
+    const manifest = saved.modelJson.weightsManifest[0];
+    const raw = new Float32Array(saved.weights['weights.bin']);
+    const n0 = manifest.weights[0].shape.reduce((p: number, q: number) => p * q, 1);
+    const q = new Uint8Array(n0).map((_, i) => Math.round((raw[i] + 1) * 127));
+    manifest.weights[0].quantization = { dtype: 'uint8', min: -1, scale: 1 / 127, original_dtype: 'float32' };
+    const bytes = new Uint8Array(q.length + (raw.length - n0) * 4);
+    bytes.set(q, 0);
+    bytes.set(new Uint8Array(raw.buffer, n0 * 4), q.length);
+    const fresh = () => ({ modelJson: structuredClone(saved.modelJson), weights: bytes.slice(0).buffer });
+    expect(await loadsOrRefuses(fresh())).toBe('loaded');
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, path: (string | number)[]) => {
+      if (v !== null && typeof v === 'object') for (const [k, c2] of Object.entries(v)) walk(c2, [...path, Array.isArray(v) ? Number(k) : k]);
+      else paths.push(path);
+    };
+    walk(saved.modelJson, []);
+    // Damage aimed at the graph: inbound references, shapes, dtypes and quantization.
+    const aimed = paths.filter((p) => p.some((k) => ['inbound_nodes', 'shape', 'dtype', 'quantization', 'batch_input_shape', 'input_layers', 'output_layers', 'axis'].includes(String(k))));
+    const replacement = fc.oneof(
+      fc.constantFrom(null, -1, 0, 2, 1e12, NaN, 'uint16', 'float16', 'int4', 'img', 'conv2d', [], {}, [['img', 0, 0, {}]], [1e9, 1e9], true),
+      fc.integer({ min: -3, max: 300 }), fc.string({ maxLength: 6 }),
+    );
+    const counts = { loaded: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(aimed.length - 1), replacement), { minLength: 1, maxLength: 2 }), async (edits) => {
+        const d = fresh();
+        for (const [at, value] of edits) {
+          let node: any = d.modelJson;
+          const path = aimed[at];
+          for (const k of path.slice(0, -1)) node = node?.[k];
+          if (node && typeof node === 'object') node[path[path.length - 1]] = value;
+        }
+        counts[await loadsOrRefuses(d)]++;
+      }),
+      { seed: 78, numRuns: 150 },
+    );
+    console.log(`functional model-file fuzz: ${counts.loaded} loaded, ${counts.refused} refused with a ModelLoadError`);
+    expect(counts.refused).toBeGreaterThan(40);
+    expect(counts.loaded).toBeGreaterThan(5);
   });
 });

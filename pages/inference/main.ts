@@ -4,7 +4,7 @@ import { finiteRange } from '../shared/colormap.js';
 import { channel, drawMap, el, formatMs, formatValue, shapeText } from '../shared/draw.js';
 import { SketchPad } from '../shared/sketchpad.js';
 import { decodeSample, SIZE, toMnist } from './preprocess.js';
-import { installModelDrop, loadDroppedModel, type PageModel } from './model-drop.js';
+import { asPageModel, installModelDrop, loadDroppedModel, type PageModel } from './model-drop.js';
 
 const MODEL_URL = '/models/digits/model.json';
 const SAMPLES_URL = '/models/digits/samples.json';
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
       if (l.reason !== 'destroyed') showNoWebGpuBanner(`The GPU device was lost (${l.message}).`);
     });
   }
-  model = await loadLayersModel(MODEL_URL, backend.kind === 'gpu' ? { engine: backend.engine } : {});
+  model = asPageModel(await loadLayersModel(MODEL_URL, backend.kind === 'gpu' ? { engine: backend.engine } : {}));
   ui.summary.textContent = model.summary();
   const [samplesJson, split] = await Promise.all([fetch(SAMPLES_URL).then((r) => r.json()), fetch(SPLIT_URL).then((r) => r.json())]);
   samples = samplesJson.samples;

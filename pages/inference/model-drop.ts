@@ -2,7 +2,8 @@
 // together with its weight shards. Either becomes a PageModel: what the page calls on a model,
 // with its 28x28 grayscale input and per-layer maps in NHWC, as the page draws them.
 import { loadOnnxModel, type Engine, type HostTensor, type OnnxModel, type Tensor } from '../../src/index.js';
-import { loadLayersModel } from '../../src/models/load-layers.js';
+import { loadLayersModel, type LayersModel } from '../../src/models/load-layers.js';
+import { Sequential } from '../../src/models/sequential.js';
 
 /** A tensor-like result the page reads once and disposes. */
 export interface PageOutput {
@@ -29,6 +30,20 @@ export interface PageModel {
   predict(x: Tensor, options: { allOutputs: true }): PageLayerOutput<PageOutput>[];
   profileLayers(x: Tensor): Promise<{ layers: { ms: number }[] }>;
   predictReference(x: HostTensor, options: { allOutputs: true }): PageLayerOutput<HostTensor>[];
+}
+
+/** A loaded Layers model as the page uses it: a Functional model's first output is its prediction. */
+export function asPageModel(m: LayersModel): PageModel {
+  if (m instanceof Sequential) return m;
+  return {
+    name: m.name,
+    countParams: () => m.countParams(),
+    summary: () => m.summary(),
+    summaryRows: () => m.summaryRows(),
+    predict: ((x: Tensor, o?: { allOutputs: true }) => (o?.allOutputs ? m.predict(x, o) : [m.predict(x)].flat()[0])) as PageModel['predict'],
+    profileLayers: (x) => m.profileLayers(x),
+    predictReference: (x, o) => m.predictReference(x, o) as PageLayerOutput<HostTensor>[],
+  };
 }
 
 /** [N, C, H, W] data as [N, H, W, C]. */
@@ -139,13 +154,13 @@ export async function loadDroppedModel(files: readonly File[], engine: Engine | 
       if (!(p in weights) && base in weights) weights[p] = weights[base];
     }
   }
-  const model = await loadLayersModel({ modelJson, weights }, engine ? { engine } : {});
-  const shape = model.inputShape;
+  const loaded = await loadLayersModel({ modelJson, weights }, engine ? { engine } : {});
+  const shape = loaded.inputShape;
   if (shape.length !== 3 || shape[0] !== size || shape[1] !== size || shape[2] !== 1) {
-    model.dispose();
+    loaded.dispose();
     throw new Error(`this page feeds one ${size}x${size} grayscale image, [1,${size},${size},1]; the model's input is [N,${shape.join(',')}]`);
   }
-  return { model, label: `${json.name} (TF.js Layers)` };
+  return { model: asPageModel(loaded), label: `${json.name} (TF.js Layers)` };
 }
 
 /** Calls `onFiles` with the files of every drop on the page (and of a file picker it adds after `anchor`). */

@@ -61,6 +61,21 @@ export abstract class Layer {
   /** The same on the CPU reference. */
   abstract reference(x: HostTensor, weights: readonly Float32Array[]): HostTensor;
 
+  // Graphs feed a layer a list of inputs; merge layers (Add, Concatenate, ...) take several.
+
+  outputShapeOf(inputs: readonly (readonly number[])[]): number[] {
+    if (inputs.length !== 1) fail('layer', `${this.className} takes one input, got ${inputs.length}`);
+    return this.outputShape(inputs[0]);
+  }
+
+  apply(engine: Engine, xs: readonly Tensor[], weights: readonly Tensor[]): Tensor {
+    return this.forward(engine, xs[0], weights);
+  }
+
+  applyReference(xs: readonly HostTensor[], weights: readonly Float32Array[]): HostTensor {
+    return this.reference(xs[0], weights);
+  }
+
   /** The layer's options, for summaries. */
   abstract config(): Record<string, unknown>;
 }

@@ -1,6 +1,8 @@
 // Loads a TF.js Layers model (model.json + binary weight shards, as tfjs' model.save() and the
-// tensorflowjs converter's --output_format tfjs_layers_model write them) into a Condense Sequential.
-// BatchNormalization is folded into the Conv2D or Dense before it at load time.
+// tensorflowjs converter's --output_format tfjs_layers_model write them): a plain stack of the
+// core layers into a Condense Sequential, anything else (Functional graphs, nested models, the
+// wider layer set) into a FunctionalModel (load-graph.ts). BatchNormalization is folded into the
+// Conv2D or Dense before it at load time where it can be.
 
 import type { Engine } from '../engine.js';
 import { CondenseArgumentError, describe, shapeToString, sizeOf } from '../ops/args.js';
@@ -11,11 +13,17 @@ import {
 } from './layers.js';
 import { Sequential } from './sequential.js';
 import type { DenseActivation } from '../ops/dense.js';
+import type { FunctionalModel } from './functional.js';
+import { buildFunctional, GRAPH_LAYERS, kerasVersionOf } from './load-graph.js';
+import { failLoad, ModelLoadError } from './load-error.js';
+import { readTopology } from './keras-topology.js';
+import { KERAS_ACTIVATIONS } from './activations.js';
+import { readWeights, weightLookup, type HostWeight } from './weights.js';
 
-/** A model file that cannot be loaded: bad JSON, unsupported layers, weights that do not fit. */
-export class ModelLoadError extends Error {
-  override name = 'ModelLoadError';
-}
+export { ModelLoadError } from './load-error.js';
+
+/** What loadLayersModel gives: a Sequential for a plain stack of the core layers, else a FunctionalModel. */
+export type LayersModel = Sequential | FunctionalModel;
 
 /** model.json given as parsed JSON (or its text), with the bytes of its weight shards. */
 export interface LayersModelArtifacts {
@@ -36,15 +44,14 @@ export interface LoadLayersModelOptions {
   fetch?: typeof fetch;
 }
 
-export const SUPPORTED_LAYERS = [
+/** The layers a Sequential model of the core is built from; loadLayersModel maps GRAPH_LAYERS in all. */
+const SEQUENTIAL_LAYERS = [
   'InputLayer', 'Conv2D', 'Activation', 'ReLU', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D',
   'GlobalMaxPooling2D', 'Flatten', 'Dense', 'Dropout', 'ZeroPadding2D', 'BatchNormalization',
 ] as const;
 
-const PREFIX = 'loadLayersModel';
-const failLoad = (message: string): never => {
-  throw new ModelLoadError(`${PREFIX}: ${message}`);
-};
+/** Every Keras layer class loadLayersModel maps. */
+export const SUPPORTED_LAYERS: readonly string[] = GRAPH_LAYERS;
 
 // ---------- reading bytes ----------
 
@@ -144,66 +151,6 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
-// ---------- weights ----------
-
-interface ManifestGroup {
-  paths: string[];
-  weights: { name: string; shape: number[]; dtype?: string; quantization?: unknown }[];
-}
-
-async function readWeights(json: Record<string, unknown>, shard: ((path: string) => Promise<ArrayBuffer>) | null, whole: ArrayBuffer | null): Promise<Map<string, { data: Float32Array; shape: number[] }>> {
-  const manifest = json.weightsManifest;
-  if (!Array.isArray(manifest)) failLoad(`model.json has no weightsManifest array (got ${describe(manifest)}); is it a TF.js Layers model.json?`);
-  const out = new Map<string, { data: Float32Array; shape: number[] }>();
-  let wholeOffset = 0;
-  for (const [g, group] of (manifest as ManifestGroup[]).entries()) {
-    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) failLoad(`weightsManifest[${g}] must have paths and weights arrays`);
-    let bytes = 0;
-    for (const spec of group.weights) {
-      if (!spec || typeof spec.name !== 'string' || !Array.isArray(spec.shape)) failLoad(`weightsManifest[${g}] has a weight without name and shape: ${describe(spec)}`);
-      if (!spec.shape.every((d) => Number.isInteger(d) && d >= 0)) failLoad(`weight "${spec.name}" has shape ${describe(spec.shape)}; dimensions must be non-negative integers`);
-      if (spec.quantization) failLoad(`weight "${spec.name}" is quantized (${JSON.stringify(spec.quantization)}); Condense reads float32 weights: convert without --quantize_*`);
-      if ((spec.dtype ?? 'float32') !== 'float32') failLoad(`weight "${spec.name}" has dtype ${spec.dtype}; Condense reads float32 weights`);
-      bytes += sizeOf(spec.shape) * 4;
-    }
-    let buffer: ArrayBuffer;
-    if (whole) {
-      if (wholeOffset + bytes > whole.byteLength) {
-        failLoad(`weights holds ${whole.byteLength} bytes, but the manifest needs ${wholeOffset + bytes} bytes up to group ${g} (float32)`);
-      }
-      buffer = whole.slice(wholeOffset, wholeOffset + bytes);
-      wholeOffset += bytes;
-    } else {
-      const parts = await Promise.all(group.paths.map((p) => shard!(p)));
-      const total = parts.reduce((n, p) => n + p.byteLength, 0);
-      if (total !== bytes) {
-        failLoad(
-          `weight group ${g} (shards ${group.paths.map((p) => `"${p}"`).join(', ')}) holds ${total} bytes, but its manifest lists ` +
-            `${group.weights.length} float32 weights needing ${bytes} bytes: the shards do not belong to this model.json, or are truncated`,
-        );
-      }
-      const joined = new Uint8Array(total);
-      let o = 0;
-      for (const p of parts) {
-        joined.set(new Uint8Array(p), o);
-        o += p.byteLength;
-      }
-      buffer = joined.buffer;
-    }
-    let offset = 0;
-    for (const spec of group.weights) {
-      const n = sizeOf(spec.shape);
-      const data = new Float32Array(buffer, offset, n).slice();
-      offset += n * 4;
-      const bad = data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) failLoad(`weight "${spec.name}" (shape ${shapeToString(spec.shape)}) holds ${data[bad]} at index ${bad}; the model's weights must be finite`);
-      out.set(spec.name.replace(/:0$/, ''), { data, shape: [...spec.shape] });
-    }
-  }
-  if (whole && wholeOffset !== whole.byteLength) failLoad(`weights holds ${whole.byteLength} bytes, but the manifest needs ${wholeOffset} bytes (float32)`);
-  return out;
-}
-
 // ---------- topology ----------
 
 interface KerasLayer {
@@ -216,7 +163,7 @@ const pair = (v: unknown): [number, number] | undefined => (v === undefined || v
 function kerasActivation(value: unknown, where: string): DenseActivation {
   const name = value === undefined || value === null ? 'linear' : typeof value === 'string' ? value : (value as { config?: { name?: string }; class_name?: string }).config?.name ?? (value as { class_name?: string }).class_name;
   if (name === 'linear' || name === 'relu' || name === 'sigmoid' || name === 'softmax') return name;
-  return failLoad(`${where} uses activation ${JSON.stringify(name)}; Condense runs linear, relu, sigmoid and softmax. Retrain with one of those, or stop the model before this layer`);
+  return failLoad(`${where} uses activation ${JSON.stringify(name)}; Condense runs ${KERAS_ACTIVATIONS.join(', ')}. Retrain with one of those, or stop the model before this layer`);
 }
 
 /** The per-sample input shape from batch_input_shape (tfjs, Keras 2) or batch_shape (Keras 3). */
@@ -234,43 +181,24 @@ interface Entry {
   keras: KerasLayer;
 }
 
-function layersOf(json: Record<string, unknown>): { name: string; layers: KerasLayer[] } {
+/** A Sequential topology's layers, or null for any other class. */
+function layersOf(json: Record<string, unknown>): { name: string; layers: KerasLayer[] } | null {
   if (json.format === 'graph-model') {
     failLoad('this is a TF.js graph model (format "graph-model"); Condense reads Layers models: convert the Keras model with --output_format tfjs_layers_model');
   }
   const topo = json.modelTopology as Record<string, any> | undefined;
   if (!topo || typeof topo !== 'object') failLoad(`model.json has no modelTopology object (got ${describe(topo)}); is it a TF.js Layers model.json?`);
   const model = (topo!.model_config ?? topo) as { class_name?: string; config?: any };
-  if (model.class_name !== 'Sequential') {
-    failLoad(`the model is a ${JSON.stringify(model.class_name)} model; Condense runs Sequential models (a plain stack of layers). Rebuild it with tf.sequential() / keras.Sequential`);
-  }
+  if (model.class_name !== 'Sequential') return null;
   const config = model.config;
   const layers = Array.isArray(config) ? config : config?.layers;
   if (!Array.isArray(layers) || layers.length === 0) failLoad('modelTopology lists no layers');
   return { name: (Array.isArray(config) ? undefined : config?.name) ?? 'sequential', layers };
 }
 
-function weightLookup(weights: Map<string, { data: Float32Array; shape: number[] }>) {
-  return (layerName: string, param: string, shape: number[] | null, owner: string): Float32Array => {
-    const key = `${layerName}/${param}`;
-    let found = weights.get(key);
-    if (!found) {
-      const matches = [...weights.keys()].filter((k) => k.endsWith(`/${key}`));
-      if (matches.length > 1) failLoad(`weight "${key}" of ${owner} is ambiguous: ${matches.join(', ')}`);
-      if (matches.length === 1) found = weights.get(matches[0]);
-    }
-    if (!found) {
-      return failLoad(`the weights manifest has no "${key}" for ${owner}; it lists ${[...weights.keys()].map((k) => `"${k}"`).join(', ') || 'no weights'}`);
-    }
-    if (shape && shapeToString(found.shape) !== shapeToString(shape)) {
-      failLoad(`weight "${key}" has shape ${shapeToString(found.shape)} in the manifest, but ${owner} needs ${shapeToString(shape)}`);
-    }
-    return found.data;
-  };
-}
-
-function mapLayers(name: string, kerasLayers: KerasLayer[], weights: Map<string, { data: Float32Array; shape: number[] }>): Sequential {
-  const weight = weightLookup(weights);
+function mapLayers(name: string, kerasLayers: KerasLayer[], weights: Map<string, HostWeight>): Sequential {
+  const lookup = weightLookup(weights, failLoad);
+  const weight = (layerName: string, param: string, shape: number[] | null, owner: string) => lookup([layerName], param, owner, shape).data;
   const entries: Entry[] = [];
   let inputShape: number[] | undefined;
   let shape: number[] | undefined; // per-sample shape flowing through, once known
@@ -333,7 +261,7 @@ function mapLayers(name: string, kerasLayers: KerasLayer[], weights: Map<string,
         break;
       case 'ReLU':
         if ((c.max_value ?? null) !== null || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) {
-          failLoad(`${owner} has max_value ${c.max_value ?? null}, negative_slope ${c.negative_slope ?? 0}, threshold ${c.threshold ?? 0}; Condense runs the plain ReLU (null, 0, 0)`);
+          failLoad(`${owner} has max_value ${c.max_value ?? null}, negative_slope ${c.negative_slope ?? 0}, threshold ${c.threshold ?? 0}; Condense runs ReLU with threshold 0`);
         }
         layer = new ReLU(base);
         break;
@@ -393,7 +321,7 @@ function mapLayers(name: string, kerasLayers: KerasLayer[], weights: Map<string,
       }
       default:
         return failLoad(
-          `${owner} is not supported. Condense maps ${SUPPORTED_LAYERS.join(', ')}. To proceed, rebuild the model from those ` +
+          `${owner} is not supported. Condense maps ${SEQUENTIAL_LAYERS.join(', ')}. To proceed, rebuild the model from those ` +
             '(e.g. Conv2D with strides for downsampling, Activation for activations) and retrain, or run the part up to this layer in Condense and the rest elsewhere',
         );
     }
@@ -411,7 +339,7 @@ function mapLayers(name: string, kerasLayers: KerasLayer[], weights: Map<string,
  * Loads a TF.js Layers model: a URL of model.json (http(s), or relative in a browser), in Node also
  * a file:// URL or a plain path, or { modelJson, weights } already in memory.
  */
-export async function loadLayersModel(source: LayersModelSource, options: LoadLayersModelOptions = {}): Promise<Sequential> {
+export async function loadLayersModel(source: LayersModelSource, options: LoadLayersModelOptions = {}): Promise<LayersModel> {
   try {
     return await load(source, options);
   } catch (e) {
@@ -422,14 +350,35 @@ export async function loadLayersModel(source: LayersModelSource, options: LoadLa
   }
 }
 
-async function load(source: LayersModelSource, options: LoadLayersModelOptions): Promise<Sequential> {
+async function load(source: LayersModelSource, options: LoadLayersModelOptions): Promise<LayersModel> {
   if (options === null || typeof options !== 'object') failLoad(`options must be an object, got ${describe(options)}`);
   const { json, shard, whole } = await readerFor(source, options);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) failLoad(`model.json must be a JSON object, got ${describe(json)}`);
   const obj = json as Record<string, unknown>;
-  const { name, layers } = layersOf(obj);
+  const seq = layersOf(obj);
+  const graph = () => buildFunctional(readTopology(obj.modelTopology), weightLookup(weights, failLoad), kerasVersionOf(obj));
+  if (!seq) readTopology(obj.modelTopology); // structure errors before any shard is read
   const weights = await readWeights(obj, shard, whole);
-  const model = mapLayers(name, layers, weights);
+  let model: LayersModel;
+  // A plain stack of the core layers stays a Sequential (its own API, and its exact errors);
+  // whatever that cannot run goes to the graph, which maps every layer.
+  const plain = seq && seq.layers.every((l) => (SEQUENTIAL_LAYERS as readonly string[]).includes(l?.class_name));
+  if (plain) {
+    try {
+      model = mapLayers(seq!.name, seq!.layers, weights);
+    } catch (e) {
+      // The graph maps more (every activation, ReLU options, groups, BatchNormalization on its
+      // own); a file it cannot run either keeps the error of the plain path.
+      if (!(e instanceof ModelLoadError)) throw e;
+      try {
+        model = graph();
+      } catch {
+        throw e; // what is wrong with the file, in the words of the layer list it came from
+      }
+    }
+  } else {
+    model = graph();
+  }
   if (options.engine) model.to(options.engine);
   return model;
 }

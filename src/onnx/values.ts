@@ -2,6 +2,7 @@
 // with errors that name where the value came from.
 
 import { AttributeType, DATA_TYPE_NAMES, DataType, type AttributeMessage, type TensorMessage } from './schema.js';
+import { halfToFloat } from '../half.js';
 
 /** A model that Condense cannot load: not ONNX, unsupported operators or opsets, unresolved shapes. */
 export class OnnxLoadError extends Error {
@@ -22,15 +23,6 @@ export interface ConstTensor {
 }
 
 const littleEndian = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 /** Decodes a TensorProto; `where` names it in errors ("initializer 'w'", "node 'c' (Constant)"). */
 export function readTensor(t: TensorMessage, where: string): ConstTensor {

@@ -1,6 +1,7 @@
-// Binary ops with NumPy (ONNX multidirectional) broadcasting: add and mul. The shape rule
-// (shared with the CPU reference), the kernel's program, and the ops.
-import type { Program } from '../gpu/program.js';
+// Binary ops with NumPy (ONNX multidirectional) broadcasting: add, mul, sub, div, maximum,
+// minimum, and prelu (alpha broadcast to x, unidirectional). The shape rules (shared with the CPU
+// reference), the kernel's program, and the ops.
+import { NAN_BITS, type Program } from '../gpu/program.js';
 import { wholeInputChunks } from '../gpu/split.js';
 import type { Recorder } from '../recorder.js';
 import type { Tensor } from '../tensor.js';
@@ -10,10 +11,10 @@ import { kernels } from './registry.js';
 /** Ranks the broadcasting kernel handles (its uniform struct holds this many dimensions). */
 export const MAX_BROADCAST_RANK = 6;
 
-export type BinaryOp = 'add' | 'mul';
+export type BinaryOp = 'add' | 'mul' | 'sub' | 'div' | 'maximum' | 'minimum' | 'prelu';
 
 /** The broadcasting kernel's operations, set through its OP override constant. */
-export const BINARY_OP_CODES: Record<BinaryOp, number> = { add: 0, mul: 1 };
+export const BINARY_OP_CODES: Record<BinaryOp, number> = { add: 0, mul: 1, sub: 2, div: 3, maximum: 4, minimum: 5, prelu: 6 };
 
 export interface BroadcastGeometry {
   outShape: number[];
@@ -24,19 +25,19 @@ export interface BroadcastGeometry {
   bStrides: number[];
 }
 
-/** Dimensions right-aligned, each equal or 1. */
-export function broadcastGeometry(op: string, aShape: unknown, bShape: unknown): BroadcastGeometry {
-  const a = checkShape(aShape, op, 'a.shape');
-  const b = checkShape(bShape, op, 'b.shape');
+/** Dimensions right-aligned, each equal or 1. `names` are the operands' names in errors. */
+export function broadcastGeometry(op: string, aShape: unknown, bShape: unknown, [na, nb]: [string, string] = ['a', 'b']): BroadcastGeometry {
+  const a = checkShape(aShape, op, `${na}.shape`);
+  const b = checkShape(bShape, op, `${nb}.shape`);
   const rank = Math.max(a.length, b.length);
-  if (rank > MAX_BROADCAST_RANK) fail(op, `rank ${rank} is past the ${MAX_BROADCAST_RANK} dimensions broadcasting supports (a ${shapeToString(a)}, b ${shapeToString(b)})`);
+  if (rank > MAX_BROADCAST_RANK) fail(op, `rank ${rank} is past the ${MAX_BROADCAST_RANK} dimensions broadcasting supports (${na} ${shapeToString(a)}, ${nb} ${shapeToString(b)})`);
   const pad = (s: number[]) => [...Array(MAX_BROADCAST_RANK - s.length).fill(1), ...s];
   const pa = pad(a);
   const pb = pad(b);
   const dims = pa.map((d, i) => {
     if (d !== pb[i] && d !== 1 && pb[i] !== 1) {
       const axis = i - (MAX_BROADCAST_RANK - rank);
-      fail(op, `a ${shapeToString(a)} and b ${shapeToString(b)} do not broadcast: axis ${axis} of the result has ${d} and ${pb[i]} (each must be equal, or 1)`);
+      fail(op, `${na} ${shapeToString(a)} and ${nb} ${shapeToString(b)} do not broadcast: axis ${axis} of the result has ${d} and ${pb[i]} (each must be equal, or 1)`);
     }
     return Math.max(d, pb[i]);
   });
@@ -52,22 +53,49 @@ export function broadcastGeometry(op: string, aShape: unknown, bShape: unknown):
   return { outShape: dims.slice(MAX_BROADCAST_RANK - rank), dims, aStrides: strides(pa), bStrides: strides(pb) };
 }
 
+/**
+ * PRelu's rule: alpha broadcasts to x without growing it (ONNX PRelu's unidirectional
+ * broadcasting; Keras PReLU's alpha is [1, 1, C] or [H, W, C]), so the result has x's shape.
+ */
+export function preluGeometry(op: string, xShape: unknown, alphaShape: unknown): BroadcastGeometry {
+  const g = broadcastGeometry(op, xShape, alphaShape, ['x', 'alpha']);
+  const x = xShape as number[];
+  if (shapeToString(g.outShape) !== shapeToString(x)) {
+    fail(op, `alpha ${shapeToString(alphaShape as number[])} must broadcast to x ${shapeToString(x)} without growing it, but together they give ${shapeToString(g.outShape)}`);
+  }
+  return g;
+}
+
 export function broadcastBinaryProgram(op: BinaryOp, g: BroadcastGeometry, workgroupSize: number): Program {
   return {
     kernel: kernels.broadcastBinary,
     constants: { WORKGROUP_SIZE: workgroupSize, OP: BINARY_OP_CODES[op] },
     invocations: 0,
-    uniforms: [...g.dims, ...g.aStrides, ...g.bStrides],
+    uniforms: [...g.dims, ...g.aStrides, ...g.bStrides, NAN_BITS],
   };
 }
 
 /** a `op` b; each operand must fit one binding (either may be read anywhere). */
 export function broadcastBinary(rec: Recorder, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  if (op === 'prelu') return prelu(rec, a, b);
   const ia = rec.input(a, op, 'a');
   const ib = rec.input(b, op, 'b');
-  const g = broadcastGeometry(op, a.shape, b.shape);
-  rec.checkBinding(op, 'a', a.size * 4);
-  rec.checkBinding(op, 'b', b.size * 4);
+  return record(rec, op, broadcastGeometry(op, a.shape, b.shape), [a, ia, 'a'], [b, ib, 'b']);
+}
+
+/** x for x >= 0, alpha * x below, alpha broadcast to x (preluGeometry); NaN stays NaN. */
+export function prelu(rec: Recorder, x: Tensor, alpha: Tensor): Tensor {
+  const op = 'prelu';
+  const ix = rec.input(x, op, 'x');
+  const ia = rec.input(alpha, op, 'alpha');
+  return record(rec, op, preluGeometry(op, x.shape, alpha.shape), [x, ix, 'x'], [alpha, ia, 'alpha']);
+}
+
+type Operand = [Tensor, GPUBuffer, string];
+
+function record(rec: Recorder, op: BinaryOp, g: BroadcastGeometry, [a, ia, na]: Operand, [b, ib, nb]: Operand): Tensor {
+  rec.checkBinding(op, na, a.size * 4);
+  rec.checkBinding(op, nb, b.size * 4);
   const program = broadcastBinaryProgram(op, g, rec.workgroupSize);
   return rec.run(op, program, ia, g.outShape, wholeInputChunks(sizeOf(g.outShape), a.size, rec.limits), () => [{ buffer: ib, size: b.size * 4 }]);
 }

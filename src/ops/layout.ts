@@ -1,5 +1,6 @@
 // Ops that move elements without computing on them: reshape and flatten (recorded copies), zero
-// padding, and concatenation. Their checks and shape rules are shared with the CPU reference.
+// padding and its inverse, cropping (one kernel: a window of the input at signed offsets), and
+// concatenation. Their checks and shape rules are shared with the CPU reference.
 import type { Program } from '../gpu/program.js';
 import { planElementChunks, planRowChunks, wholeInputChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
 import type { Recorder } from '../recorder.js';
@@ -41,6 +42,15 @@ export interface ZeroPadOptions {
   padding?: ZeroPadding;
 }
 
+/** Cropping2D's cropping, in the same forms: n, [h, w] (both sides), or [[top, bottom], [left, right]]. */
+export type Cropping = ZeroPadding;
+
+export interface CroppingOptions {
+  /** Default 0, like Keras. */
+  cropping?: Cropping;
+}
+
+/** Where the input lands in the output: the sides are zero rows/columns added, or, negative, cut off. */
 export interface ZeroPadGeometry {
   batch: number;
   inHeight: number;
@@ -55,23 +65,36 @@ export interface ZeroPadGeometry {
 
 const isPad = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
+/** [top, bottom, left, right] from n, [h, w] or [[top, bottom], [left, right]] (ZeroPadding2D's and Cropping2D's forms). */
+function sides(op: string, name: string, p: unknown): [number, number, number, number] {
+  if (isPad(p)) return [p, p, p, p];
+  if (Array.isArray(p) && p.length === 2 && p.every(isPad)) return [p[0], p[0], p[1], p[1]];
+  if (Array.isArray(p) && p.length === 2 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every(isPad))) {
+    const [[t, b], [l, r]] = p as number[][];
+    return [t, b, l, r];
+  }
+  return fail(op, `${name} must be a non-negative integer, [height, width] or [[top, bottom], [left, right]], got ${describe(p)}`);
+}
+
 export function zeroPadGeometry(op: string, xShape: unknown, options: ZeroPadOptions | undefined): ZeroPadGeometry {
   const [batch, inHeight, inWidth, channels] = checkShape(xShape, op, 'x.shape', 4);
   checkOptions(options, op);
-  const p = options?.padding ?? 1;
-  let pads: [number, number, number, number];
-  if (isPad(p)) pads = [p, p, p, p];
-  else if (Array.isArray(p) && p.length === 2 && p.every(isPad)) pads = [p[0] as number, p[0] as number, p[1] as number, p[1] as number];
-  else if (Array.isArray(p) && p.length === 2 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every(isPad))) {
-    const [[t, b], [l, r]] = p as readonly [readonly [number, number], readonly [number, number]];
-    pads = [t, b, l, r];
-  } else {
-    return fail(op, `padding must be a non-negative integer, [height, width] or [[top, bottom], [left, right]], got ${describe(p)}`);
-  }
-  return padGeometry([batch, inHeight, inWidth, channels], pads);
+  return padGeometry([batch, inHeight, inWidth, channels], sides(op, 'padding', options?.padding ?? 1));
 }
 
-/** Zero padding of NHWC `shape` by [top, bottom, left, right]. */
+/** Keras Cropping2D: padding by minus the crops; a crop must leave at least one row and one column. */
+export function croppingGeometry(op: string, xShape: unknown, options: CroppingOptions | undefined): ZeroPadGeometry {
+  const shape = checkShape(xShape, op, 'x.shape', 4);
+  checkOptions(options, op);
+  const cropping = options?.cropping ?? 0;
+  const [top, bottom, left, right] = sides(op, 'cropping', cropping);
+  const [, h, w] = shape;
+  if (top + bottom >= h) fail(op, `cropping ${describe(cropping)} removes ${top} + ${bottom} of the ${h} rows of x ${shapeToString(shape)}, leaving none`);
+  if (left + right >= w) fail(op, `cropping ${describe(cropping)} removes ${left} + ${right} of the ${w} columns of x ${shapeToString(shape)}, leaving none`);
+  return padGeometry(shape, [-top, -bottom, -left, -right]);
+}
+
+/** Zero padding of NHWC `shape` by [top, bottom, left, right] (negative sides crop). */
 export function padGeometry([batch, inHeight, inWidth, channels]: readonly number[], [top, bottom, left, right]: readonly number[]): ZeroPadGeometry {
   return {
     batch, inHeight, inWidth, channels, top, bottom, left, right,
@@ -129,7 +152,7 @@ export function concatProgram(aRow: number, bRow: number, workgroupSize: number)
   return { kernel: kernels.concat, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [aRow, bRow] };
 }
 
-/** Zero padding: output row n * outHeight + oh reads input row oh - top of image n (clamped). */
+/** Zero padding (or cropping): output row n * outHeight + oh reads input row oh - top of image n (clamped). */
 export function zeroPadChunks(op: string, g: ZeroPadGeometry, limits: SplitLimits): Chunk[] {
   const [n, outHeight, outWidth, c] = g.outShape;
   const inputRows = (r: number): [number, number] => {
@@ -166,7 +189,14 @@ export function zeroPad2d(rec: Recorder, x: Tensor, options?: ZeroPadOptions): T
   return padZeros(rec, op, input, zeroPadGeometry(op, x.shape, options));
 }
 
-/** Records a zero padding of `input` (NHWC per `g`); `shape` names the result when it is a view of other dimensions. */
+/** Keras Cropping2D over NHWC; cropping n, [h, w] or [[top, bottom], [left, right]] (default 0). */
+export function cropping2d(rec: Recorder, x: Tensor, options?: CroppingOptions): Tensor {
+  const op = 'cropping2d';
+  const input = rec.input(x, op, 'x', 4);
+  return padZeros(rec, op, input, croppingGeometry(op, x.shape, options));
+}
+
+/** Records a zero padding (or cropping) of `input` (NHWC per `g`); `shape` names the result when it is a view of other dimensions. */
 export function padZeros(rec: Recorder, op: string, input: GPUBuffer, g: ZeroPadGeometry, shape: readonly number[] = g.outShape): Tensor {
   return rec.run(op, zeroPad2dProgram(g, rec.workgroupSize), input, shape, zeroPadChunks(op, g, rec.limits));
 }

@@ -22,8 +22,12 @@ import reduceCombineWgsl from '../../shaders/reduce_combine.wgsl?raw';
 import reduceSubgroupWgsl from '../../shaders/reduce_subgroup.wgsl?raw';
 import reduceWorkgroupWgsl from '../../shaders/reduce_workgroup.wgsl?raw';
 import reluWgsl from '../../shaders/relu.wgsl?raw';
+import resize2dWgsl from '../../shaders/resize2d.wgsl?raw';
 import sigmoidWgsl from '../../shaders/sigmoid.wgsl?raw';
 import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
+import softmaxStridedWgsl from '../../shaders/softmax_strided.wgsl?raw';
+import transposeWgsl from '../../shaders/transpose.wgsl?raw';
+import unaryWgsl from '../../shaders/unary.wgsl?raw';
 import zeroPad2dWgsl from '../../shaders/zero_pad2d.wgsl?raw';
 import type { KernelDef } from '../gpu/program.js';
 
@@ -55,13 +59,19 @@ export const kernels = {
   leakyRelu: { name: 'leaky_relu', shader: leakyReluWgsl, inputs: ['x'] },
   clip: { name: 'clip', shader: clipWgsl, inputs: ['x'] },
   sigmoid: { name: 'sigmoid', shader: sigmoidWgsl, inputs: ['x'] },
+  // unary.ts
+  unary: { name: 'unary', shader: unaryWgsl, inputs: ['x'] },
   // dense.ts, softmax.ts
   dense: { name: 'dense', shader: denseWgsl, inputs: ['x', 'weights', 'bias'] },
   softmax: { name: 'softmax', shader: softmaxWgsl, inputs: ['x'] },
+  softmaxStrided: { name: 'softmax_strided', shader: softmaxStridedWgsl, inputs: ['x'] },
   // layout.ts
   copy: { name: 'copy', shader: copyWgsl, inputs: ['x'] },
   zeroPad2d: { name: 'zero_pad2d', shader: zeroPad2dWgsl, inputs: ['x'] },
   concat: { name: 'concat', shader: concatWgsl, inputs: ['a', 'b'] },
+  // transpose.ts, resize.ts
+  transpose: { name: 'transpose', shader: transposeWgsl, inputs: ['x'] },
+  resize2d: { name: 'resize2d', shader: resize2dWgsl, inputs: ['x'] },
   // broadcast.ts
   broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
 } as const satisfies Record<string, KernelDef>;

@@ -1,10 +1,11 @@
-// Softmax over the last axis: its shape rule (shared with the CPU reference), program, split
-// plan and op. NaN/Inf rules in shaders/softmax.wgsl.
+// Softmax over an axis (the last by default): its shape rules (shared with the CPU reference),
+// programs, split plans and op. The last axis runs shaders/softmax.wgsl, one invocation per row;
+// any other, shaders/softmax_strided.wgsl, one per (outer, inner) lane. NaN/Inf rules in the kernels.
 import { NAN_BITS, type Program } from '../gpu/program.js';
 import { rowChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
 import type { Recorder } from '../recorder.js';
 import type { Tensor } from '../tensor.js';
-import { checkShape, fail, sizeOf } from './args.js';
+import { checkOptions, checkShape, describe, fail, sizeOf } from './args.js';
 import { kernels } from './registry.js';
 
 /** Rows and row length for an op over the last axis. */
@@ -13,6 +14,32 @@ export function lastAxisRows(op: string, xShape: unknown): { rows: number; lengt
   if (x.length < 1) fail(op, 'x must have rank 1 or more');
   const length = x[x.length - 1];
   return { rows: sizeOf(x) / length, length };
+}
+
+export interface SoftmaxOptions {
+  /** The axis normalized over (default -1, the last; negative counts from the end). */
+  axis?: number;
+}
+
+/** x viewed as [outer, length, inner] around the softmax axis. */
+export interface SoftmaxGeometry {
+  outer: number;
+  length: number;
+  inner: number;
+  axis: number;
+}
+
+export function softmaxGeometry(op: string, xShape: unknown, options: SoftmaxOptions | undefined): SoftmaxGeometry {
+  lastAxisRows(op, xShape);
+  checkOptions(options, op);
+  const x = xShape as number[];
+  const rank = x.length;
+  const axis = options?.axis ?? -1;
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    fail(op, `axis must be an integer in [${-rank}, ${rank - 1}] for rank ${rank}, got ${describe(axis)}`);
+  }
+  const ax = axis < 0 ? axis + rank : axis;
+  return { outer: sizeOf(x.slice(0, ax)), length: x[ax], inner: sizeOf(x.slice(ax + 1)), axis: ax };
 }
 
 /** One invocation per row of the last axis: its chunks count rows (softmaxChunks). */
@@ -25,10 +52,23 @@ export function softmaxChunks(op: string, rows: number, length: number, limits: 
   return rowChunks(op, rows, length, length, limits).map((c) => ({ ...c, outStart: c.outStart / length, outCount: c.outCount / length }));
 }
 
-/** Softmax over the last axis, max subtracted. */
-export function softmax(rec: Recorder, x: Tensor): Tensor {
+/** One invocation per lane of `length` elements `inner` apart: its chunks count lanes (stridedChunks). */
+export function softmaxStridedProgram(length: number, inner: number, workgroupSize: number): Program {
+  return { kernel: kernels.softmaxStrided, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [length, inner, NAN_BITS] };
+}
+
+/** Whole outer blocks (length * inner elements) per chunk, counted in lanes (inner per block). */
+export function stridedChunks(op: string, g: SoftmaxGeometry, limits: SplitLimits): Chunk[] {
+  const block = g.length * g.inner;
+  return rowChunks(op, g.outer, block, block, limits).map((c) => ({ ...c, outStart: c.outStart / g.length, outCount: c.outCount / g.length }));
+}
+
+/** Softmax over `axis` (default the last), max subtracted. */
+export function softmax(rec: Recorder, x: Tensor, options?: SoftmaxOptions): Tensor {
   const op = 'softmax';
   const input = rec.input(x, op, 'x');
-  const { rows, length } = lastAxisRows(op, x.shape);
-  return rec.run(op, softmaxProgram(length, rec.workgroupSize), input, x.shape, softmaxChunks(op, rows, length, rec.limits));
+  const g = softmaxGeometry(op, x.shape, options);
+  // With nothing after the axis, it is the last one in memory: the row kernel, whose reads are contiguous.
+  if (g.inner === 1) return rec.run(op, softmaxProgram(g.length, rec.workgroupSize), input, x.shape, softmaxChunks(op, g.outer, g.length, rec.limits));
+  return rec.run(op, softmaxStridedProgram(g.length, g.inner, rec.workgroupSize), input, x.shape, stridedChunks(op, g, rec.limits));
 }

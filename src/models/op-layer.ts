@@ -1,0 +1,73 @@
+// A graph layer described by functions rather than a class of its own: what the loader builds for
+// each Keras layer of a Functional model (keras-layers.ts). Shapes are per sample.
+import type { Engine } from '../engine.js';
+import type { HostTensor } from '../reference/index.js';
+import type { Tensor } from '../tensor.js';
+import { fail } from '../ops/args.js';
+import { Layer, type Stage, type WeightSpec } from './layers.js';
+
+export interface OpSpec {
+  className: string;
+  stage: Stage;
+  config: Record<string, unknown>;
+  /** How many inputs it takes; 'many' for merge layers (two or more). */
+  arity?: number | 'many';
+  /** The weight shapes it needs for these input shapes, in its weights' order. */
+  weights?(inputs: readonly (readonly number[])[]): number[][];
+  shape(inputs: readonly (readonly number[])[]): number[];
+  gpu(engine: Engine, xs: readonly Tensor[], ws: readonly Tensor[]): Tensor;
+  cpu(xs: readonly HostTensor[], ws: readonly Float32Array[]): HostTensor;
+}
+
+export class OpLayer extends Layer {
+  readonly className: string;
+  readonly nameStem: string;
+  readonly stage: Stage;
+
+  constructor(name: string, readonly spec: OpSpec) {
+    super({ name });
+    this.className = spec.className;
+    this.nameStem = spec.className.toLowerCase();
+    this.stage = spec.stage;
+  }
+
+  private checkArity(n: number): void {
+    const a = this.spec.arity ?? 1;
+    if (a === 'many' ? n < 2 : n !== a) {
+      fail('layer', `${this.className} takes ${a === 'many' ? 'two or more inputs' : `${a} input(s)`}, got ${n}`);
+    }
+  }
+
+  outputShape(input: readonly number[]): number[] {
+    return this.outputShapeOf([input]);
+  }
+
+  override outputShapeOf(inputs: readonly (readonly number[])[]): number[] {
+    this.checkArity(inputs.length);
+    return this.spec.shape(inputs);
+  }
+
+  override weightSpecs(input: readonly number[]): WeightSpec[] {
+    return (this.spec.weights?.([input]) ?? []).map((shape, j) => ({ name: `${this.name}/${j}`, shape }));
+  }
+
+  forward(engine: Engine, x: Tensor, weights: readonly Tensor[]): Tensor {
+    return this.apply(engine, [x], weights);
+  }
+
+  reference(x: HostTensor, weights: readonly Float32Array[]): HostTensor {
+    return this.applyReference([x], weights);
+  }
+
+  override apply(engine: Engine, xs: readonly Tensor[], weights: readonly Tensor[]): Tensor {
+    return this.spec.gpu(engine, xs, weights);
+  }
+
+  override applyReference(xs: readonly HostTensor[], weights: readonly Float32Array[]): HostTensor {
+    return this.spec.cpu(xs, weights);
+  }
+
+  config(): Record<string, unknown> {
+    return this.spec.config;
+  }
+}

