@@ -29,7 +29,7 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu.
+// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
 override ACTIVATION: u32;
 // 0: NHWC input and output with HWIO filters; 1: NCHW with OIHW filters.
 override LAYOUT: u32;
@@ -112,6 +112,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   }
   if (ACTIVATION == 1u) {
     sum = select(select(0.0, sum, sum > 0.0), sum, is_nan(sum));
+  } else if (ACTIVATION == 2u) {
+    sum = select(clamp(sum, 0.0, 6.0), sum, is_nan(sum));
+  } else if (ACTIVATION == 3u) {
+    // -Inf gives 0 (the limit), not -Inf * 0.
+    sum = select(select(sum * clamp(sum + 3.0, 0.0, 6.0) / 6.0, 0.0, sum <= -3.0), sum, is_nan(sum));
   }
   out[g - params.out_shift] = sum;
 }

@@ -49,7 +49,7 @@ struct Params {
 override WORKGROUP_SIZE: u32;
 override VEC4_INPUT: bool;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu.
+// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
 override ACTIVATION: u32;
 override FUSE_POOL: bool;
 // Filter rows staged per step (a multiple of 4), two output quads each.
@@ -108,6 +108,13 @@ fn activate(v: vec4f, b: vec4f) -> vec4f {
   let s = v + b;
   if (ACTIVATION == 1u) {
     return select(max(s, vec4f(0.0)), s, is_nan4(s));
+  }
+  if (ACTIVATION == 2u) {
+    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
+  }
+  if (ACTIVATION == 3u) {
+    // -Inf gives 0 (the limit), not -Inf * 0.
+    return select(select(s * clamp(s + 3.0, vec4f(0.0), vec4f(6.0)) / 6.0, vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
   }
   return s;
 }

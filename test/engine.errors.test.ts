@@ -76,7 +76,7 @@ describe('bad arguments get a clear error naming the argument, before any GPU wo
     const good = { data: new Float32Array(3 * 3 * 3 * 4), shape: [3, 3, 3, 4] };
     rejects(e, () => e.conv2d(x, good, { bias: [1, 2, 3] }), /bias has 3 elements but the filter has 4 output channels/);
     rejects(e, () => e.conv2d(x, good, { bias: 'b' as never }), /bias must be a Tensor, Float32Array or number\[\]/);
-    rejects(e, () => e.conv2d(x, good, { activation: 'tanh' as never }), /activation must be 'linear' or 'relu', got "tanh"/);
+    rejects(e, () => e.conv2d(x, good, { activation: 'tanh' as never }), /activation must be 'linear', 'relu', 'relu6' or 'hardSwish', got "tanh"/);
     rejects(e, () => e.conv2d(x, good, { strides: 0 }), /strides must be a positive integer/);
     rejects(e, () => e.conv2d(x, good, { dilations: [1, 0] }), /dilations must be/);
     rejects(e, () => e.conv2d(x, good, { padding: 'SAME!' as never }), /padding must be/);

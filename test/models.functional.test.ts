@@ -74,6 +74,9 @@ describe('Functional Layers models against tfjs-layers', () => {
     const f = await agree(engine, await saveToMemory(m), [[2, 12, 10, 4]], 2);
     // Both BatchNormalizations after a linear conv fold; the summary says so and shows inbound layers.
     expect(f.summaryRows().filter((r) => r.note.includes('folded')).length).toBe(3);
+    // The two ReLU6 after a conv (BN folded in) run in the conv's epilogue: no ReLU step is left.
+    expect(f.summaryRows().filter((r) => /\(ReLU\) fused/.test(r.note)).length).toBe(2);
+    expect(f.summaryRows().some((r) => r.className === 'ReLU')).toBe(false);
     expect(f.summary()).toMatch(/Connected to/);
   });
 

@@ -365,7 +365,7 @@ describe('bad arguments: each gets its own CondenseArgumentError naming it', () 
     });
 
     it.each(['tanh', 'RELU', '', null])('activation %j', (bad) => {
-      expectArgError(conv({ activation: bad }), /^conv2d: activation must be 'linear' or 'relu', got /);
+      expectArgError(conv({ activation: bad }), /^conv2d: activation must be 'linear', 'relu', 'relu6' or 'hardSwish', got /);
       expectArgError(() => checkActivation(bad, 'op'), /^op: activation/);
     });
 

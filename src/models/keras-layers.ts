@@ -4,12 +4,12 @@
 // keras-layout-layers.ts. Each returns an OpLayer and the names of its weights in Keras order.
 import type { Engine } from '../engine.js';
 import { fail, shapeToString } from '../ops/args.js';
-import { convGeometry, convOutShape } from '../ops/conv2d.js';
+import { convGeometry, convOutShape, type Activation } from '../ops/conv2d.js';
 import { denseGeometry } from '../ops/dense.js';
 import { globalPoolOutShape } from '../ops/global-pool.js';
 import { poolGeometry, poolOutShape } from '../ops/pool.js';
 import * as reference from '../reference/index.js';
-import type { HostTensor } from '../reference/index.js';
+import type { HostTensor, ReferenceConv2dOptions } from '../reference/index.js';
 import type { Tensor } from '../tensor.js';
 import { activateGpu, kerasActivation, type KerasActivation } from './activations.js';
 import type { BatchNormParams } from './fold-batchnorm.js';
@@ -25,6 +25,8 @@ export interface LayerContext {
   kerasVersion: number;
   /** A BatchNormalization the loader folds into this layer (convolutions and Dense only). */
   fold?: BatchNormParams;
+  /** The activation (a Keras name) of an activation layer the loader fuses into this convolution. */
+  fuse?: string;
 }
 
 /** A mapped layer: its spec, and the names of its weights in the order the spec's functions take them. */
@@ -44,13 +46,24 @@ function spatial(input: readonly number[], op: string): void {
   if (input.length !== 3) fail(op, `input must be [height, width, channels], got ${shapeToString(input)}`);
 }
 
-/** Fused where the kernel can (relu), applied after otherwise. */
-function convActivation(act: KerasActivation): 'relu' | 'linear' {
-  return act.name === 'relu' ? 'relu' : 'linear';
+/** The activation the conv kernel applies in its epilogue, or null where it must run after. */
+function epilogueOf(act: KerasActivation): Activation | null {
+  const fused: Record<string, Activation> = { linear: 'linear', relu: 'relu', relu6: 'relu6', hard_swish: 'hardSwish', hard_silu: 'hardSwish' };
+  return fused[act.name] ?? null;
+}
+
+function convActivation(act: KerasActivation): Activation {
+  return epilogueOf(act) ?? 'linear';
 }
 
 function afterConv(engine: Engine, y: Tensor, act: KerasActivation): Tensor {
-  return act.name === 'relu' ? y : activateGpu(engine, y, act);
+  return epilogueOf(act) ? y : activateGpu(engine, y, act);
+}
+
+/** The reference conv with the same epilogue, then whatever the kernel does not apply. */
+function cpuConv(x: HostTensor, filter: HostTensor, options: ReferenceConv2dOptions, act: KerasActivation): HostTensor {
+  const y = reference.conv2d(x, filter, { ...options, activation: convActivation(act) });
+  return epilogueOf(act) ? y : act.cpu(y);
 }
 
 function cpuAct(y: HostTensor, act: KerasActivation): HostTensor {
@@ -96,7 +109,8 @@ function convHead(ctx: LayerContext) {
     hasBias: (c.use_bias ?? true) as boolean,
     // A folded BatchNormalization gives the layer a bias even when it had none.
     useBias: (c.use_bias ?? true) || !!ctx.fold,
-    act: kerasActivation(c.activation, ctx.kerasVersion, ctx.where),
+    // An activation layer right after, whose output feeds nothing else, runs in the conv's epilogue.
+    act: kerasActivation(ctx.fuse ?? c.activation, ctx.kerasVersion, ctx.where),
     base: convOptions(c),
   };
 }
@@ -121,7 +135,7 @@ function groupedConv(
         return perSample(convOutShape(convGeometry(op, batched(input), filter(input), opts(input))));
       },
       gpu: (e, [x], [k, b]) => afterConv(e, e.conv2d(x, k, { ...opts(x.shape.slice(1)), bias: useBias ? b : undefined, activation: convActivation(act) }), act),
-      cpu: ([x], [k, b]) => cpuAct(reference.conv2d(x, { data: k, shape: filter(x.shape.slice(1)) }, { ...opts(x.shape.slice(1)), bias: useBias ? b : undefined }), act),
+      cpu: ([x], [k, b]) => cpuConv(x, { data: k, shape: filter(x.shape.slice(1)) }, { ...opts(x.shape.slice(1)), bias: useBias ? b : undefined }, act),
     },
   };
 }
@@ -179,7 +193,7 @@ export function separableConv2d(ctx: LayerContext): Mapped {
       cpu: ([x], [d, p, b]) => {
         const s = x.shape.slice(1);
         const mid = reference.conv2d(x, { data: d, shape: dw(s) }, { ...base, groups: s[2] });
-        return cpuAct(reference.conv2d(mid, { data: p, shape: pw(s) }, { bias: useBias ? b : undefined }), act);
+        return cpuConv(mid, { data: p, shape: pw(s) }, { bias: useBias ? b : undefined }, act);
       },
     },
   };

@@ -55,6 +55,20 @@ export const GRAPH_LAYERS = ['InputLayer', ...Object.keys(MAPPERS)];
 
 /** Layers a following BatchNormalization folds into. */
 const FOLDS_INTO = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
+/** Layers whose kernels apply relu, relu6 and hard swish in their epilogue. */
+const FUSES_INTO = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
+
+/** The Keras activation an activation layer applies, when a conv epilogue can apply it instead. */
+function fusableActivation(n: Application): string | null {
+  const c = n.layer.config ?? {};
+  if (n.layer.class_name === 'ReLU') {
+    if ((c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) return null;
+    const max = c.max_value ?? null;
+    return max === null ? 'relu' : max === 6 ? 'relu6' : null;
+  }
+  if (n.layer.class_name === 'Activation' && ['relu', 'relu6', 'hard_swish', 'hard_silu'].includes(c.activation)) return c.activation;
+  return null;
+}
 
 type Lookup = (names: string[], param: string, where: string) => HostWeight;
 
@@ -149,13 +163,32 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
   }
   const alias = (v: string) => foldInto.get(v)?.id ?? v;
 
+  // Activation layers run in the epilogue of the convolution before them where its output
+  // (BatchNormalization folded) feeds nothing else: relu, relu6 (MobileNet's ReLU(max_value=6)),
+  // hard swish.
+  const fuseOf = new Map<string, string>();
+  const aliasedReaders = new Map<string, number>();
+  for (const n of topo.nodes) if (!foldInto.has(n.id)) for (const i of n.inputs) aliasedReaders.set(alias(i), (aliasedReaders.get(alias(i)) ?? 0) + 1);
+  for (const o of topo.outputs) aliasedReaders.set(alias(o), (aliasedReaders.get(alias(o)) ?? 0) + 2);
+  for (const n of topo.nodes) {
+    const name = fusableActivation(n);
+    if (!name || n.inputs.length !== 1 || foldInto.has(n.id)) continue;
+    const p = byId.get(alias(n.inputs[0]));
+    const act = p?.layer.config?.activation;
+    if (!p || !FUSES_INTO.has(p.layer.class_name) || (act !== undefined && act !== null && act !== 'linear')) continue;
+    if (aliasedReaders.get(p.id) !== 1 || applications.get(p.layerName) !== 1 || applications.get(n.layerName) !== 1) continue;
+    foldInto.set(n.id, p);
+    fuseOf.set(p.id, name);
+  }
+
   const weightSets: WeightSet[] = [];
   const shared = new Map<string, { layer: OpLayer; weights: number }>();
   const nodes: GraphNode[] = [];
   for (const n of topo.nodes) {
     if (foldInto.has(n.id)) {
       const target = nodes.find((g) => g.name === foldInto.get(n.id)!.id)!;
-      target.layer.note = `+ ${n.layerName} (BatchNormalization) folded`;
+      const what = n.layer.class_name === 'BatchNormalization' ? 'folded' : 'fused';
+      target.layer.note = [target.layer.note, `+ ${n.layerName} (${n.layer.class_name}) ${what}`].filter(Boolean).join(', ');
       continue;
     }
     const inputs = n.inputs.map(alias);
@@ -173,7 +206,7 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
           'these layers, or run the model up to this layer in Condense (cut it there) and the rest elsewhere',
       );
     }
-    const ctx: conv.LayerContext = { className: cls, config: n.layer.config ?? {}, where, kerasVersion, fold: foldOf.get(n.id) };
+    const ctx: conv.LayerContext = { className: cls, config: n.layer.config ?? {}, where, kerasVersion, fold: foldOf.get(n.id), fuse: fuseOf.get(n.id) };
     let mapped: conv.Mapped;
     try {
       const m = mapper(ctx);

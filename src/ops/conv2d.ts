@@ -12,7 +12,9 @@ import type { FusionNote } from './fusion.js';
 import { kernels } from './registry.js';
 import { normalizePadding, windowGeometry, windowRowChunks, windowWords, type Pair, type Padding, type WindowGeometry } from './window.js';
 
-export type Activation = 'linear' | 'relu';
+/** What a convolution applies to its output in its own epilogue (relu6 and hard swish: MobileNets). */
+export type Activation = 'linear' | 'relu' | 'relu6' | 'hardSwish';
+const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'hardSwish'];
 
 export interface Conv2dOptions {
   strides?: Pair;
@@ -81,8 +83,8 @@ export function outChannelsAxis(layout: DataFormat): string {
 
 export function checkActivation(value: unknown, op: string): Activation {
   if (value === undefined) return 'linear';
-  if (value === 'linear' || value === 'relu') return value;
-  return fail(op, `activation must be 'linear' or 'relu', got ${describe(value)}`);
+  if ((ACTIVATIONS as readonly unknown[]).includes(value)) return value as Activation;
+  return fail(op, `activation must be 'linear', 'relu', 'relu6' or 'hardSwish', got ${describe(value)}`);
 }
 
 export function convOutShape(g: ConvGeometry): number[] {
@@ -91,7 +93,7 @@ export function convOutShape(g: ConvGeometry): number[] {
 
 // ---- programs ----
 
-export const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1 };
+export const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2, hardSwish: 3 };
 export const LAYOUT_CODES: Record<DataFormat, number> = { NHWC: 0, NCHW: 1 };
 /** Filter rows conv2d_block stages in shared memory per step (x 2 quads x 16 bytes = 8 KiB). */
 export const CONV_STAGE_ROWS = 256;

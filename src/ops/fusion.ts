@@ -39,7 +39,8 @@ export function fuseChains(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
     let last = i;
     let tail = conv.out;
     const relu = noteOf(ops[i + 1]);
-    if (relu?.kind === 'relu' && relu.input === tail && privateTo(tail, i, i + 1)) {
+    // relu after relu6 or hard swish is not relu: only a linear or relu conv takes it.
+    if (relu?.kind === 'relu' && relu.input === tail && (activation === 'linear' || activation === 'relu') && privateTo(tail, i, i + 1)) {
       activation = 'relu';
       last = i + 1;
       tail = relu.out;

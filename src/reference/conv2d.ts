@@ -7,6 +7,14 @@ export interface ReferenceConv2dOptions extends Conv2dOptions {
   bias?: Float32Array | HostTensor;
 }
 
+/** The conv epilogue's activation; NaN stays NaN. hardSwish is x * relu6(x + 3) / 6. */
+function activate(v: number, activation: string): number {
+  if (Number.isNaN(v) || activation === 'linear') return v;
+  if (activation === 'relu') return Math.max(v, 0);
+  if (activation === 'relu6') return Math.min(Math.max(v, 0), 6);
+  return v <= -3 ? 0 : (v * Math.min(v + 3, 6)) / 6;
+}
+
 /** Cross-correlation (TF's conv2d) with zero padding, then bias, then the activation. */
 export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv2dOptions = {}): HostTensor {
   const op = 'conv2d';
@@ -47,7 +55,7 @@ export function conv2d(x: HostTensor, filter: HostTensor, options: ReferenceConv
             }
           }
           if (bias !== undefined) sum += bias[co];
-          out[outAt(n, oh, ow, co)] = activation === 'relu' ? (Number.isNaN(sum) ? sum : Math.max(sum, 0)) : sum;
+          out[outAt(n, oh, ow, co)] = activate(sum, activation);
         }
       }
     }

@@ -1,0 +1,60 @@
+// conv2d's fused epilogue activations, relu6 and hard swish (MobileNets), on both convolution
+// kernels, against the reference and against the reference conv followed by the stand-alone
+// activation (itself checked against tfjs and float64 in the activation tests).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reference, type Engine } from '../src/index.js';
+import { expectClose, randomData, rng } from './helpers/compare.js';
+import { gpuEngine } from './helpers/gpu.js';
+
+const TOL = { atol: 1e-5, rtol: 1e-5 };
+
+describe('conv2d epilogue activations', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await gpuEngine();
+  });
+
+  it('hand-worked: a 1x1 identity conv over values around the kinks', async () => {
+    const values = [-4, -3, -1, 0, 2, 5, 7, NaN];
+    const x = engine.tensor(Float32Array.from(values), [1, 1, 8, 1]);
+    const f = { data: new Float32Array([1]), shape: [1, 1, 1, 1] };
+    const relu6 = await engine.conv2d(x, f, { activation: 'relu6' }).read();
+    const hs = await engine.conv2d(x, f, { activation: 'hardSwish' }).read();
+    // relu6 clips to [0, 6]; hard swish is x * clip(x + 3, 0, 6) / 6: -1 -> -1 * 2 / 6, 2 -> 2 * 5 / 6, 5 -> 5 * 6 / 6.
+    expectClose(relu6, [0, 0, 0, 0, 2, 5, 6, NaN], TOL, 'relu6');
+    expectClose(hs, [0, 0, -1 / 3, 0, 5 / 3, 5, 7, NaN], TOL, 'hardSwish');
+  });
+
+  // Blocked kernel: NHWC, Cout % 4 == 0 and enough blocks; direct kernel: odd Cout, NCHW, groups.
+  const cases = [
+    { name: 'blocked', x: [1, 32, 32, 4], f: [3, 3, 4, 8], opts: { padding: 'same' as const } },
+    { name: 'direct, odd Cout', x: [2, 7, 6, 3], f: [3, 3, 3, 5], opts: { strides: 2 } },
+    { name: 'direct, grouped', x: [1, 8, 8, 4], f: [3, 3, 1, 8], opts: { groups: 4, padding: 'same' as const } },
+    { name: 'direct, NCHW', x: [1, 4, 6, 6], f: [8, 4, 3, 3], opts: { dataFormat: 'NCHW' as const } },
+  ];
+  for (const c of cases) {
+    for (const activation of ['relu6', 'hardSwish'] as const) {
+      it(`${c.name}: ${activation} against the reference and against conv then the activation`, async () => {
+        const random = rng(c.x.reduce((a, b) => a * b, 7) + activation.length);
+        const x = { data: randomData(c.x.reduce((a, b) => a * b, 1), random, -2, 2), shape: c.x };
+        const f = { data: randomData(c.f.reduce((a, b) => a * b, 1), random, -1, 1), shape: c.f };
+        const bias = randomData(c.opts.dataFormat === 'NCHW' ? c.f[0] : c.f[3], random, -4, 4);
+        const want = reference.conv2d(x, f, { ...c.opts, bias, activation });
+        const linear = reference.conv2d(x, f, { ...c.opts, bias });
+        const composed = activation === 'relu6' ? reference.relu6(linear) : reference.hardSwish(linear);
+        expectClose(want.data, composed.data, TOL, 'reference vs conv then activation');
+        const t = engine.tensor(x.data, x.shape);
+        const y = engine.conv2d(t, f, { ...c.opts, bias, activation });
+        expectClose(await y.read(), want.data, { atol: 1e-4, rtol: 1e-4 }, `${c.name} ${activation} GPU`);
+        // The values cross both kinks, so the test can tell the activations apart.
+        expect(linear.data.some((v) => v < -3) && linear.data.some((v) => v > 6)).toBe(true);
+        [t, y].forEach((v) => v.dispose());
+      });
+    }
+  }
+
+  it('the blocked kernel ran (pipeline keys)', () => {
+    const keys = engine.stats().pipelineKeys.filter((k) => k.startsWith('conv2d_block'));
+    expect(keys.some((k) => /ACTIVATION=2/.test(k)) && keys.some((k) => /ACTIVATION=3/.test(k))).toBe(true);
+  });
+});
