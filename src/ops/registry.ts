@@ -25,7 +25,6 @@ import reluWgsl from '../../shaders/relu.wgsl?raw';
 import resize2dWgsl from '../../shaders/resize2d.wgsl?raw';
 import sigmoidWgsl from '../../shaders/sigmoid.wgsl?raw';
 import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
-import softmaxStridedWgsl from '../../shaders/softmax_strided.wgsl?raw';
 import transposeWgsl from '../../shaders/transpose.wgsl?raw';
 import unaryWgsl from '../../shaders/unary.wgsl?raw';
 import zeroPad2dWgsl from '../../shaders/zero_pad2d.wgsl?raw';
@@ -64,7 +63,6 @@ export const kernels = {
   // dense.ts, softmax.ts
   dense: { name: 'dense', shader: denseWgsl, inputs: ['x', 'weights', 'bias'] },
   softmax: { name: 'softmax', shader: softmaxWgsl, inputs: ['x'] },
-  softmaxStrided: { name: 'softmax_strided', shader: softmaxStridedWgsl, inputs: ['x'] },
   // layout.ts
   copy: { name: 'copy', shader: copyWgsl, inputs: ['x'] },
   zeroPad2d: { name: 'zero_pad2d', shader: zeroPad2dWgsl, inputs: ['x'] },

@@ -1,6 +1,6 @@
-// Softmax over an axis (the last by default): its shape rules (shared with the CPU reference),
-// programs, split plans and op. The last axis runs shaders/softmax.wgsl, one invocation per row;
-// any other, shaders/softmax_strided.wgsl, one per (outer, inner) lane. NaN/Inf rules in the kernels.
+// Softmax over an axis (the last by default): its shape rules (shared with the CPU reference), the
+// program, split plan and op. One kernel (shaders/softmax.wgsl) for every axis, one invocation per
+// (outer, inner) lane; the last axis is inner = 1. NaN/Inf rules in the kernel.
 import { NAN_BITS, type Program } from '../gpu/program.js';
 import { rowChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
 import type { Recorder } from '../recorder.js';
@@ -42,23 +42,13 @@ export function softmaxGeometry(op: string, xShape: unknown, options: SoftmaxOpt
   return { outer: sizeOf(x.slice(0, ax)), length: x[ax], inner: sizeOf(x.slice(ax + 1)), axis: ax };
 }
 
-/** One invocation per row of the last axis: its chunks count rows (softmaxChunks). */
-export function softmaxProgram(length: number, workgroupSize: number): Program {
-  return { kernel: kernels.softmax, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [length, NAN_BITS] };
-}
-
-/** Whole rows per chunk, counted in rows (one invocation per row). */
-export function softmaxChunks(op: string, rows: number, length: number, limits: SplitLimits): Chunk[] {
-  return rowChunks(op, rows, length, length, limits).map((c) => ({ ...c, outStart: c.outStart / length, outCount: c.outCount / length }));
-}
-
-/** One invocation per lane of `length` elements `inner` apart: its chunks count lanes (stridedChunks). */
-export function softmaxStridedProgram(length: number, inner: number, workgroupSize: number): Program {
-  return { kernel: kernels.softmaxStrided, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [length, inner, NAN_BITS] };
+/** One invocation per lane of `length` elements `inner` apart: its chunks count lanes (softmaxChunks). */
+export function softmaxProgram(length: number, inner: number, workgroupSize: number): Program {
+  return { kernel: kernels.softmax, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [length, inner, NAN_BITS] };
 }
 
 /** Whole outer blocks (length * inner elements) per chunk, counted in lanes (inner per block). */
-export function stridedChunks(op: string, g: SoftmaxGeometry, limits: SplitLimits): Chunk[] {
+export function softmaxChunks(op: string, g: SoftmaxGeometry, limits: SplitLimits): Chunk[] {
   const block = g.length * g.inner;
   return rowChunks(op, g.outer, block, block, limits).map((c) => ({ ...c, outStart: c.outStart / g.length, outCount: c.outCount / g.length }));
 }
@@ -68,7 +58,5 @@ export function softmax(rec: Recorder, x: Tensor, options?: SoftmaxOptions): Ten
   const op = 'softmax';
   const input = rec.input(x, op, 'x');
   const g = softmaxGeometry(op, x.shape, options);
-  // With nothing after the axis, it is the last one in memory: the row kernel, whose reads are contiguous.
-  if (g.inner === 1) return rec.run(op, softmaxProgram(g.length, rec.workgroupSize), input, x.shape, softmaxChunks(op, g.outer, g.length, rec.limits));
-  return rec.run(op, softmaxStridedProgram(g.length, g.inner, rec.workgroupSize), input, x.shape, stridedChunks(op, g, rec.limits));
+  return rec.run(op, softmaxProgram(g.length, g.inner, rec.workgroupSize), input, x.shape, softmaxChunks(op, g, rec.limits));
 }
