@@ -1,10 +1,11 @@
 import { loadLayersModel, type HostTensor, type Sequential } from '../../src/index.js';
 import { acquireBackend, showNoWebGpuBanner, type Backend } from '../shared/backend.js';
-import { finiteRange } from '../shared/colormap.js';
-import { channel, drawMap, el, formatMs, formatValue, shapeText } from '../shared/draw.js';
+import { drawMap, el, formatMs, shapeText } from '../shared/draw.js';
 import { SketchPad } from '../shared/sketchpad.js';
 import { decodeSample, SIZE, toMnist } from './preprocess.js';
+import { mapPanel } from './maps.js';
 import { asPageModel, installModelDrop, loadDroppedModel, type PageModel } from './model-drop.js';
+import { ImageModelView, type ImageDebug } from './keras-view.js';
 
 const MODEL_URL = '/models/digits/model.json';
 const SAMPLES_URL = '/models/digits/samples.json';
@@ -42,6 +43,9 @@ export interface InferenceDebug {
   layers?: LayerRow[];
   /** Sum of the per-layer figures (one submit per layer). */
   layerSumMs?: number;
+  /** Which view has the page: the digit model, or a dropped image model (keras-view.ts). */
+  mode?: 'digits' | 'image';
+  image?: ImageDebug;
   error?: string;
 }
 
@@ -81,6 +85,7 @@ let model: PageModel;
 let samples: Sample[] = [];
 let request: { input: Float32Array; source: 'drawing' | 'sample'; sample?: Sample } | null = null;
 let running = false;
+let imageView: ImageModelView | null = null;
 
 const pad = new SketchPad(ui.pad, { lineWidth: 22, onStroke: () => fromDrawing() });
 
@@ -180,40 +185,10 @@ function showTimings(rows: LayerRow[], totalMs: number): void {
   foot.append(perLayer, whole);
 }
 
-const STAGE_TEXT: Record<string, string> = { filter: 'filter', detect: 'detect', condense: 'condense', classify: 'classify', reshape: 'reshape', identity: 'identity' };
-
-function mapPanel(title: string, className: string, stage: string, shape: readonly number[], data: Float32Array, note = ''): HTMLElement {
-  const box = el('div', { class: 'layer', 'data-layer': title, 'data-stage': stage });
-  const h = el('h3', {}, `${title} `);
-  h.append(el('span', { class: 'status' }, className), el('span', { class: `stage stage-${stage}` }, STAGE_TEXT[stage] ?? stage), el('span', { class: 'shape' }, shapeText(shape)));
-  box.append(h);
-  const range = finiteRange(data);
-  const colormap = range.min < 0 ? 'diverging' : 'viridis';
-  const channels = el('div', { class: 'channels' });
-  if (shape.length === 4) {
-    const [, hgt, wid, c] = shape;
-    const display = hgt >= 28 ? 64 : hgt >= 14 ? 56 : 44;
-    for (let k = 0; k < c; k++) {
-      const canvas = el('canvas', { 'data-channel': String(k), role: 'img', 'aria-label': `${title} channel ${k}` });
-      drawMap(canvas, channel(data, shape, k), hgt, wid, { colormap: stage === 'input' ? 'gray' : colormap, range, displaySize: display });
-      channels.append(canvas);
-    }
-  } else {
-    const width = shape[shape.length - 1];
-    const canvas = el('canvas', { 'data-channel': 'all', role: 'img', 'aria-label': `${title}: ${width} values` });
-    drawMap(canvas, data, 1, width, { colormap, range, displaySize: Math.min(12 * width, 640) });
-    canvas.style.height = '24px';
-    channels.append(canvas);
-  }
-  box.append(channels);
-  box.append(el('div', { class: 'note' }, `values ${formatValue(range.min)} … ${formatValue(range.max)}${note ? ` · ${note}` : ''}`));
-  return box;
-}
-
 function showMaps(input: Float32Array, result: Result): void {
   const panels = [mapPanel('input', 'model input', 'input', [1, SIZE, SIZE, 1], input)];
   const rows = model.summaryRows();
-  result.outputs.forEach((o, i) => panels.push(mapPanel(o.name, o.className, o.stage, o.shape, o.data, rows[i].note)));
+  result.outputs.forEach((o, i) => panels.push(mapPanel(o.name, o.className, o.stage, o.shape, o.data, { note: rows[i].note })));
   ui.maps.replaceChildren(...panels);
 }
 
@@ -227,10 +202,31 @@ function schedule(input: Float32Array, source: 'drawing' | 'sample', sample?: Sa
   void drain();
 }
 
+// Both views render; body[data-busy] stays 1 while either does, for tests and for the console.
+let busy = 0;
+function begin(): void {
+  busy++;
+  document.body.dataset.busy = '1';
+}
+function idle(): void {
+  if (--busy === 0) document.body.dataset.busy = '0';
+}
+
+function showError(message: string): void {
+  debug.error = message;
+  document.body.dataset.error = message;
+  ui.status.replaceChildren(el('span', { class: 'error' }, `Error: ${message}`));
+}
+
+function counted(): void {
+  debug.runs++;
+  document.body.dataset.runs = String(debug.runs);
+}
+
 async function drain(): Promise<void> {
   if (running) return;
   running = true;
-  document.body.dataset.busy = '1';
+  begin();
   try {
     while (request) {
       const { input, source, sample } = request;
@@ -256,16 +252,13 @@ async function drain(): Promise<void> {
         delete document.body.dataset.error;
         ui.status.textContent = statusText();
       } catch (e) {
-        debug.error = (e as Error).message;
-        document.body.dataset.error = debug.error;
-        ui.status.replaceChildren(el('span', { class: 'error' }, `Error: ${debug.error}`));
+        showError((e as Error).message);
       }
-      debug.runs++;
-      document.body.dataset.runs = String(debug.runs);
+      counted();
     }
   } finally {
     running = false;
-    document.body.dataset.busy = '0';
+    idle();
   }
 }
 
@@ -292,17 +285,36 @@ function statusText(): string {
 
 async function swapModel(files: File[]): Promise<void> {
   try {
-    const { model: next, label } = await loadDroppedModel(files, backend.kind === 'gpu' ? backend.engine : null, SIZE);
-    model = next;
-    accuracy = ` · dropped ${label}`;
+    // A real model takes seconds to decode and dequantize.
+    ui.status.textContent = `loading ${files.map((f) => f.name).join(', ')}…`;
+    const dropped = await loadDroppedModel(files, backend.kind === 'gpu' ? backend.engine : null, SIZE);
+    document.body.dataset.model = dropped.label;
+    if (dropped.kind === 'image') {
+      debug.mode = 'image';
+      imageView ??= new ImageModelView(backend, {
+        begin,
+        end: (error) => {
+          if (error === undefined) {
+            debug.error = undefined;
+            delete document.body.dataset.error;
+          } else showError(error);
+          counted();
+          idle();
+        },
+        debug: (d) => (debug.image = d),
+      });
+      imageView.show(dropped.model, dropped.label);
+      return;
+    }
+    imageView?.hide();
+    debug.mode = 'digits';
+    model = dropped.model;
+    accuracy = ` · dropped ${dropped.label}`;
     ui.summary.textContent = model.summary();
-    document.body.dataset.model = label;
     ui.status.textContent = statusText();
     if (last) schedule(last.input, last.source, last.sample);
   } catch (e) {
-    debug.error = (e as Error).message;
-    document.body.dataset.error = debug.error;
-    ui.status.replaceChildren(el('span', { class: 'error' }, `Error: ${debug.error}`));
+    showError((e as Error).message);
   }
 }
 
@@ -311,6 +323,7 @@ async function swapModel(files: File[]): Promise<void> {
 async function main(): Promise<void> {
   backend = await acquireBackend();
   debug.backend = backend.kind;
+  debug.mode = 'digits';
   document.body.dataset.backend = backend.kind;
   if (backend.kind === 'cpu') showNoWebGpuBanner(backend.reason);
   else {
@@ -359,8 +372,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  debug.error = e.message;
-  document.body.dataset.error = e.message;
+  showError(e.message);
   document.body.dataset.busy = '0';
-  ui.status.replaceChildren(el('span', { class: 'error' }, `Error: ${e.message}`));
 });

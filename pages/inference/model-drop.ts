@@ -1,6 +1,7 @@
 // Dropping a model on the inference page: an ONNX file (.onnx), or a TF.js Layers model.json
-// together with its weight shards. Either becomes a PageModel: what the page calls on a model,
-// with its 28x28 grayscale input and per-layer maps in NHWC, as the page draws them.
+// together with its weight shards. A 28x28 grayscale model becomes a PageModel for the digit view
+// (what the page calls on a model, per-layer maps in NHWC, as the page draws them); a Layers model
+// on any other image input goes to the image-model view (keras-view.ts) as it is.
 import { loadOnnxModel, type Engine, type HostTensor, type OnnxModel, type Tensor } from '../../src/index.js';
 import { loadLayersModel, type LayersModel } from '../../src/models/load-layers.js';
 import { Sequential } from '../../src/models/sequential.js';
@@ -132,15 +133,19 @@ export class OnnxPageModel implements PageModel {
 
 const bytesOf = (f: File) => f.arrayBuffer();
 
+export type DroppedModel =
+  | { kind: 'digits'; model: PageModel; label: string }
+  | { kind: 'image'; model: LayersModel; label: string };
+
 /**
  * Loads dropped files: an .onnx file, or model.json with its weight shards (matched by file name).
- * Resolves with the model and a label for the status line.
+ * Resolves with the model, which view takes it, and a label for the status line.
  */
-export async function loadDroppedModel(files: readonly File[], engine: Engine | null, size: number): Promise<{ model: PageModel; label: string }> {
+export async function loadDroppedModel(files: readonly File[], engine: Engine | null, size: number): Promise<DroppedModel> {
   const onnx = files.find((f) => f.name.toLowerCase().endsWith('.onnx'));
   if (onnx) {
     const m = await loadOnnxModel(await bytesOf(onnx), engine ? { engine } : {});
-    return { model: new OnnxPageModel(m, engine, size), label: `${onnx.name} (ONNX, opset ${m.opset})` };
+    return { kind: 'digits', model: new OnnxPageModel(m, engine, size), label: `${onnx.name} (ONNX, opset ${m.opset})` };
   }
   const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
   if (!json) throw new Error(`drop an .onnx file, or a TF.js Layers model.json with its weight files (got ${files.map((f) => f.name).join(', ') || 'nothing'})`);
@@ -155,12 +160,16 @@ export async function loadDroppedModel(files: readonly File[], engine: Engine | 
     }
   }
   const loaded = await loadLayersModel({ modelJson, weights }, engine ? { engine } : {});
+  const label = `${json.name} (TF.js Layers)`;
   const shape = loaded.inputShape;
-  if (shape.length !== 3 || shape[0] !== size || shape[1] !== size || shape[2] !== 1) {
+  if (shape.length === 3 && shape[0] === size && shape[1] === size && shape[2] === 1) return { kind: 'digits', model: asPageModel(loaded), label };
+  const inputs = loaded instanceof Sequential ? 1 : loaded.inputs.length;
+  if (inputs !== 1 || shape.length !== 3 || (shape[2] !== 1 && shape[2] !== 3)) {
     loaded.dispose();
-    throw new Error(`this page feeds one ${size}x${size} grayscale image, [1,${size},${size},1]; the model's input is [N,${shape.join(',')}]`);
+    const got = loaded instanceof Sequential ? `[N,${shape.join(',')}]` : loaded.inputs.map((i) => `${i.name} [N,${i.shape.map((d) => d ?? '?').join(',')}]`).join(', ');
+    throw new Error(`this page feeds one image, [1,H,W,C] with C = 1 or 3; the model's input is ${got}`);
   }
-  return { model: asPageModel(loaded), label: `${json.name} (TF.js Layers)` };
+  return { kind: 'image', model: loaded, label };
 }
 
 /** Calls `onFiles` with the files of every drop on the page (and of a file picker it adds after `anchor`). */
@@ -168,7 +177,7 @@ export function installModelDrop(anchor: HTMLElement, onFiles: (files: File[]) =
   const picker = document.createElement('input');
   picker.type = 'file';
   picker.multiple = true;
-  picker.accept = '.onnx,.json,.bin';
+  // No accept filter: shards are often named group1-shard1of1, with no extension to filter on.
   picker.id = 'model-file';
   picker.title = 'load a model: an .onnx file, or model.json with its weight files';
   const label = document.createElement('label');
