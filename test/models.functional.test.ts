@@ -146,6 +146,24 @@ describe('Functional Layers models against tfjs-layers', () => {
     await agree(engine, await saveToMemory(m), [[2, 5, 4, 3]], 6);
   });
 
+  it('Concatenate along height and width (Keras counts the batch axis), and refuses shapes that do not meet', async () => {
+    const x = tf.input({ shape: [4, 3, 2] });
+    const c = tf.layers.conv2d({ filters: 2, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+    const h = tf.layers.concatenate({ axis: 1 }).apply([x, c]) as tf.SymbolicTensor;
+    const w = tf.layers.concatenate({ axis: 2 }).apply([h, h, h]) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: w, name: 'cat_axes' });
+    const files = await saveToMemory(m);
+    await agree(engine, files, [[2, 4, 3, 2]], 14);
+    const bad = structuredClone(files);
+    bad.modelJson.modelTopology.config.layers.find((l: { class_name: string; config: { axis: number } }) => l.class_name === 'Concatenate' && l.config.axis === 1).config.axis = 3;
+    bad.modelJson.modelTopology.config.layers.find((l: { class_name: string }) => l.class_name === 'Conv2D').config.filters = 2;
+    const conv = bad.modelJson.modelTopology.config.layers.find((l: { class_name: string }) => l.class_name === 'Conv2D');
+    conv.config.strides = [2, 2];
+    const e = await loadLayersModel(bad).then(() => null, (err: Error) => err);
+    expect(e).toBeInstanceOf(ModelLoadError);
+    expect(e!.message).toMatch(/\(Concatenate\) cannot take its input\(s\) .* differs from xs\[0\]\.shape/);
+  });
+
   it('a model nested as a layer (the lesson: Sequential([base, GlobalAvgPool2D, Dense(1, sigmoid)]))', async () => {
     const bx = tf.input({ shape: [10, 10, 3] });
     let by = tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu', name: 'base_conv' }).apply(bx) as tf.SymbolicTensor;
