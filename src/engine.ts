@@ -3,6 +3,7 @@
 import type { AdapterInfo } from './gpu/device.js';
 import { Dispatcher, type DispatcherStats, type PassProfiler } from './gpu/dispatcher.js';
 import { engineSetup, type EngineOptions, type EngineSetup } from './engine-options.js';
+import { GradientOps } from './gradients.js';
 import { Recorder } from './recorder.js';
 import type { Tensor } from './tensor.js';
 import { broadcastBinary } from './ops/broadcast.js';
@@ -43,6 +44,8 @@ export class Engine {
   readonly adapterInfo: AdapterInfo;
   /** Resolves when the device is lost (or destroyed), with the reason. */
   readonly lost: Promise<{ reason: string; message: string }>;
+  /** The backward kernels for training (recorded like the forward ops). */
+  readonly grad: GradientOps;
   private dispatcher: Dispatcher;
   private rec: Recorder;
   /** Held while the engine lives: a caller's GPU object must outlive its device (gpu/node-gpu.ts keeps Dawn's own). */
@@ -54,6 +57,7 @@ export class Engine {
     this.gpu = gpu;
     this.dispatcher = new Dispatcher(device, workgroupSize, maxPerDim, fuseChains);
     this.rec = new Recorder(device, this.dispatcher, choices, subgroupMin, limits);
+    this.grad = new GradientOps(this.rec);
     this.lost = device.lost.then((l) => {
       this.rec.dead ??= `the GPU device was lost (${l.reason}: ${l.message})`;
       return { reason: String(l.reason), message: l.message };

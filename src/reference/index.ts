@@ -24,3 +24,4 @@ export { resize2d, upSampling2d } from './resize.js';
 export type { HostTensor } from './types.js';
 export type { ReferenceConv2dOptions } from './conv2d.js';
 export type { ReferenceDenseOptions } from './dense.js';
+export * as grad from './grad/index.js';
