@@ -5,7 +5,8 @@ import { Dispatcher, type DispatcherStats, type PassProfiler } from './gpu/dispa
 import { engineSetup, type EngineOptions, type EngineSetup } from './engine-options.js';
 import { GradientOps } from './gradients.js';
 import { Recorder } from './recorder.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
+import { describe, fail } from './ops/args.js';
 import { broadcastBinary } from './ops/broadcast.js';
 import * as convOps from './ops/conv2d.js';
 import type { EngineConv2dOptions, FilterInput } from './ops/conv2d.js';
@@ -303,6 +304,60 @@ export class Engine {
     return resizeOps.upSampling2d(this.rec, x, options);
   }
 
+  // ---- scopes and compilation ----
+
+  /**
+   * Runs `fn` and disposes every tensor made inside it that it does not return (a Tensor, or
+   * arrays and plain objects of them) or `keep`; scopes nest, and what an inner scope returns
+   * belongs to the outer one. Disposed intermediates are what lets a submit fuse a chain
+   * (conv -> relu -> pool) without hand-written disposes. `fn` must not be async: recording is
+   * synchronous, and a scope cannot tell which later tensors are its own.
+   */
+  tidy<T>(fn: () => T): T {
+    if (typeof fn !== 'function') fail('tidy', `fn must be a function, got ${describe(fn)}`);
+    const scope = new Set<Tensor>();
+    this.rec.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) fail('tidy', 'fn returned a Promise; tidy takes a synchronous function (await outside it)');
+    } catch (e) {
+      this.rec.scopes.pop();
+      for (const t of scope) if (!t.disposed) t.dispose();
+      throw e;
+    }
+    this.rec.scopes.pop();
+    const kept = new Set<Tensor>();
+    collect(result, kept);
+    for (const t of scope) if (!kept.has(t) && !t.disposed) t.dispose();
+    const outer = this.rec.scopes[this.rec.scopes.length - 1];
+    if (outer) for (const t of kept) if (scope.has(t)) outer.add(t);
+    return result;
+  }
+
+  /** Exempts `t` from every open tidy scope: it lives until disposed. */
+  keep(t: Tensor): Tensor {
+    this.rec.own(t, 'keep', 't');
+    for (const scope of this.rec.scopes) scope.delete(t);
+    return t;
+  }
+
+  /**
+   * Records `fn` without running it and compiles the pipelines it needs with
+   * createComputePipelineAsync, all in parallel, so that the first real run finds them cached
+   * (a model's cold start; models call it from ready()). Its tensors are disposed, whatever was
+   * recorded before is submitted first, and the recorded dispatches are dropped unrun.
+   */
+  async precompile(fn: () => unknown): Promise<void> {
+    this.rec.alive('precompile');
+    const earlier = this.dispatcher.hasPending ? this.dispatcher.submit() : Promise.resolve();
+    this.tidy(() => {
+      fn();
+      return null;
+    });
+    await Promise.all([earlier, this.dispatcher.precompile()]);
+  }
+
   // ---- lifecycle ----
 
   /** Submits everything recorded so far without reading; resolves once GPU errors are checked. */
@@ -333,6 +388,13 @@ export class Engine {
     this.device.destroy();
     this.gpu = undefined;
   }
+}
+
+/** The tensors in a tidy result: a Tensor, or arrays and plain objects holding them. */
+function collect(v: unknown, into: Set<Tensor>, depth = 0): void {
+  if (v instanceof Tensor) into.add(v);
+  else if (depth < 8 && Array.isArray(v)) for (const x of v) collect(x, into, depth + 1);
+  else if (depth < 8 && v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into, depth + 1);
 }
 
 export function createEngine(options?: EngineOptions): Promise<Engine> {

@@ -128,8 +128,12 @@ export class Recorder implements TensorOwner {
   wrap(buffer: GPUBuffer, shape: readonly number[], label: string): Tensor {
     const t = new Tensor(this, buffer, shape, label);
     this.finalizer.register(t, buffer, t);
+    this.scopes[this.scopes.length - 1]?.add(t);
     return t;
   }
+
+  /** engine.tidy's open scopes, innermost last: the tensors made inside each. */
+  readonly scopes: Set<Tensor>[] = [];
 
   /** Host data that lives only until the next submit. */
   upload(data: Float32Array, label: string): GPUBuffer {

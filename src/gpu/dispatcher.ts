@@ -161,25 +161,49 @@ export class Dispatcher {
     return { ...this.counters, pipelines: this.pipelines.size, pipelineKeys: [...this.pipelines.keys()] };
   }
 
+  /**
+   * Drops what was recorded since the last submit, unrun, and compiles the pipelines it needed
+   * (after the rewrite pass, so fused kernels too) with createComputePipelineAsync in parallel.
+   */
+  async precompile(): Promise<void> {
+    const ops = this.rewritten(this.pending);
+    this.pending = [];
+    // Nothing used the transient uploads: they are free now.
+    for (const buffer of this.transient) this.pool.release(buffer, false);
+    this.transient = [];
+    const wanted = new Map<string, Program>();
+    for (const op of ops) if (!('clear' in op) && !this.pipelines.has(cacheKey(op.program))) wanted.set(cacheKey(op.program), op.program);
+    // A failed async pipeline rejects its own promise (no error scope: one held open across
+    // awaits would catch other work's errors too).
+    await Promise.all([...wanted].map(async ([key, program]) => {
+      try {
+        this.pipelines.set(key, await this.device.createComputePipelineAsync(this.pipelineDescriptor(program)));
+      } catch (e) {
+        throw new GpuError(`compiling kernel ${program.kernel.name} failed: ${(e as Error).message}`);
+      }
+    }));
+  }
+
+  private pipelineDescriptor(program: Program): GPUComputePipelineDescriptor {
+    const { name, shader } = program.kernel;
+    let module = this.modules.get(name);
+    if (!module) {
+      module = this.device.createShaderModule({ code: shader, label: name });
+      this.modules.set(name, module);
+    }
+    return { label: name, layout: 'auto', compute: { module, entryPoint: 'main', constants: program.constants } };
+  }
+
   private pipeline(program: Program): GPUComputePipeline {
     const key = cacheKey(program);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const { name, shader } = program.kernel;
-      let module = this.modules.get(name);
-      if (!module) {
-        module = this.device.createShaderModule({ code: shader, label: name });
-        this.modules.set(name, module);
-      }
-      pipeline = this.device.createComputePipeline({
-        label: name,
-        layout: 'auto',
-        compute: { module, entryPoint: 'main', constants: program.constants },
-      });
+      pipeline = this.device.createComputePipeline(this.pipelineDescriptor(program));
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
+
 
   private encode(encoder: GPUCommandEncoder, op: PendingOp): void {
     const { kernel, invocations, uniforms } = op.program;

@@ -162,6 +162,22 @@ export class FunctionalModel {
     this.engine = null;
   }
 
+  /**
+   * Compiles every pipeline a forward pass at these per-sample input shapes needs (default: the
+   * declared ones, unknown sizes as 32), with createComputePipelineAsync in parallel, so that the
+   * first predict does not wait for compilation.
+   */
+  ready(inputShapes?: readonly (readonly number[])[]): Promise<void> {
+    let engine: Engine;
+    try {
+      engine = this.bound('ready');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const shapes = inputShapes ?? this.inputs.map((i) => i.shape.map((d) => d ?? 32));
+    return engine.precompile(() => this.record('ready', shapes.map((s) => engine.tensor(new Float32Array(sizeOf(s)), [1, ...s])), false));
+  }
+
   private bound(op: string): Engine {
     if (!this.engine) fail(op, 'the model is not on an engine yet: call model.to(engine) first');
     return this.engine!;

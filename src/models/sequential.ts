@@ -189,6 +189,13 @@ export class Sequential {
     this.engine = engine;
   }
 
+  /** Compiles every pipeline predict needs (createComputePipelineAsync, in parallel): no compile wait on the first predict. */
+  ready(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return Promise.reject(new CondenseArgumentError('ready: the model is not on an engine yet: call model.to(engine) first'));
+    return engine.precompile(() => this.predict(engine.tensor(new Float32Array(sizeOf(this.inputShape)), [1, ...this.inputShape])));
+  }
+
   private boundEngine(op: string, x: unknown): Engine {
     if (!this.engine) fail(op, 'the model is not on an engine yet: call model.to(engine) first');
     if (!(x instanceof Tensor)) fail(op, `x must be a Tensor from engine.tensor(), got ${describe(x)}`);
