@@ -46,3 +46,54 @@ export function isFetched(id: string): boolean;
 export function readModelArtifacts(id: string): ModelArtifacts;
 // `tf` is the @tensorflow/tfjs namespace; typed loosely to keep this file free of that import.
 export function registerCustomLayers(tf: unknown): void;
+
+// ---- ONNX models (models/third-party/onnx-catalog.json) ----
+
+export type OnnxDim = number | string | null;
+
+export interface OnnxValueInfo {
+  name: string;
+  dtype: string;
+  shape: OnnxDim[] | null;
+}
+
+export interface OnnxCatalogModel {
+  id: string;
+  package: string;
+  /** Path of the .onnx file inside the npm package. */
+  path: string;
+  what: string;
+  exporter: string;
+  input: { layout: string; check: number[][]; range: [number, number]; preprocessing: string };
+  notes: string[];
+  file?: CatalogFile;
+  /** Written by scripts/check-onnx-models.mjs --record. */
+  header?: { producer: { name: string; version: string }; irVersion: number; opset: Record<string, number> };
+  inputs?: OnnxValueInfo[];
+  outputs?: OnnxValueInfo[];
+  graph?: {
+    nodes: number;
+    opTypes: Record<string, number>;
+    shapeSubgraphOps: Record<string, number>;
+    constantFoldedOps: Record<string, number>;
+    convKinds: Record<string, number>;
+    initializers: { count: number; bytes: number; dtypes: Record<string, number>; inputsAlsoInitializers: number };
+    constantNodes: { count: number; bytes: number };
+    externalData: boolean;
+  };
+  ort?: { input: number[]; outputs?: Record<string, number[]>; ms?: number; error?: string }[];
+}
+
+export interface OnnxCatalog {
+  about: string;
+  packages: Record<string, { license: string; copyright: string; integrity: string; note?: string }>;
+  models: OnnxCatalogModel[];
+}
+
+export const onnxCatalogPath: string;
+export const onnxCatalog: OnnxCatalog;
+export function onnxCatalogEntry(id: string): OnnxCatalogModel;
+export function onnxModelPath(id: string): string;
+export function isOnnxFetched(id: string): boolean;
+export function readOnnxModel(id: string): Uint8Array;
+export function formatCatalog(value: unknown, indent?: string): string;

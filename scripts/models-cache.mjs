@@ -86,3 +86,52 @@ export function registerCustomLayers(tf) {
   }
   for (const cls of [MultiplyBeta, PixelShuffle4x]) tf.serialization.registerClass(cls);
 }
+
+// ---- ONNX models: models/third-party/onnx-catalog.json, fetched by scripts/fetch-onnx-models.mjs
+// into the same cache, one node_modules/.cache/condense-models/<id>/model.onnx each.
+
+export const onnxCatalogPath = path.join(root, 'models', 'third-party', 'onnx-catalog.json');
+export const onnxCatalog = JSON.parse(fs.readFileSync(onnxCatalogPath, 'utf8'));
+
+export function onnxCatalogEntry(id) {
+  const entry = onnxCatalog.models.find((m) => m.id === id);
+  if (!entry) throw new Error(`models-cache: no ONNX model '${id}' in ${onnxCatalogPath}`);
+  return entry;
+}
+
+export const onnxModelPath = (id) => path.join(modelsCacheDir, onnxCatalogEntry(id).id, 'model.onnx');
+
+// Size check only, like isFetched(); fetch-onnx-models.mjs is the one that checks sha256.
+export function isOnnxFetched(id) {
+  const entry = onnxCatalogEntry(id);
+  try {
+    return entry.file !== undefined && fs.statSync(onnxModelPath(id)).size === entry.file.bytes;
+  } catch {
+    return false;
+  }
+}
+
+export function readOnnxModel(id) {
+  return new Uint8Array(fs.readFileSync(onnxModelPath(id)));
+}
+
+// JSON with short arrays and objects kept on one line, so that a catalog reads as a table (the
+// layout scripts/fetch-models.mjs writes too).
+const flat = (v) =>
+  v === null || typeof v !== 'object'
+    ? JSON.stringify(v)
+    : Array.isArray(v)
+      ? `[${v.map(flat).join(', ')}]`
+      : Object.keys(v).length === 0
+        ? '{}'
+        : `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${flat(x)}`).join(', ')} }`;
+
+export function formatCatalog(value, indent = '') {
+  const line = flat(value);
+  if (value === null || typeof value !== 'object' || indent.length + line.length <= 120) return line;
+  const inner = indent + '  ';
+  const items = Array.isArray(value)
+    ? value.map((v) => inner + formatCatalog(v, inner))
+    : Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatCatalog(v, inner)}`);
+  return (Array.isArray(value) ? '[\n' : '{\n') + items.join(',\n') + '\n' + indent + (Array.isArray(value) ? ']' : '}');
+}
