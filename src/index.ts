@@ -2,6 +2,7 @@ export { createEngine, Engine } from './engine.js';
 export type { EngineConv2dOptions, EngineStats, FilterInput } from './engine.js';
 export type { EngineOptions } from './engine-options.js';
 export { GradientOps } from './gradients.js';
+export type { AdamUpdateOptions, SgdUpdateOptions } from './ops/backward/optimizer.js';
 export { Tensor, TensorStateError } from './tensor.js';
 export { GpuError } from './gpu/dispatcher.js';
 export type { PassProfiler, DispatcherStats } from './gpu/dispatcher.js';

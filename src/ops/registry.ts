@@ -28,6 +28,7 @@ import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
 import transposeWgsl from '../../shaders/transpose.wgsl?raw';
 import unaryWgsl from '../../shaders/unary.wgsl?raw';
 import zeroPad2dWgsl from '../../shaders/zero_pad2d.wgsl?raw';
+import optimizerUpdateWgsl from '../../shaders/optimizer_update.wgsl?raw';
 import type { KernelDef } from '../gpu/program.js';
 
 // The tree kernels come in two ways to combine their slices: WGSL needs `enable subgroups`
@@ -72,4 +73,6 @@ export const kernels = {
   resize2d: { name: 'resize2d', shader: resize2dWgsl, inputs: ['x'] },
   // broadcast.ts
   broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
+  // backward/optimizer.ts
+  optimizerUpdate: { name: 'optimizer_update', shader: optimizerUpdateWgsl, inputs: ['grad', 'weight', 'slot1', 'slot2'] },
 } as const satisfies Record<string, KernelDef>;
