@@ -163,6 +163,13 @@ export function planGraph(model: ModelMessage): PlannedGraph {
         steps[steps.indexOf(planned.replaces)] = step;
         producers.delete(planned.replaces.output);
         foldedNodes++;
+        for (const r of planned.removes ?? []) {
+          const at = steps.indexOf(r);
+          if (at < 0) throw new Error(`${ctx.where}: a step it folds ('${r.name}') is not in the plan`);
+          steps.splice(at, 1);
+          producers.delete(r.output);
+          foldedNodes++;
+        }
       } else {
         steps.push(step);
       }

@@ -25,6 +25,8 @@ const STAGES: Record<string, OnnxStage> = {
   MaxPool: 'condense', AveragePool: 'condense', GlobalAveragePool: 'condense', GlobalMaxPool: 'condense',
   Gemm: 'classify', MatMul: 'classify', Softmax: 'classify', Flatten: 'reshape', Reshape: 'reshape',
   Add: 'merge', Mul: 'merge', Concat: 'merge', BatchNormalization: 'filter',
+  HardSigmoid: 'detect', HardSwish: 'detect', Tanh: 'detect', Elu: 'detect', Selu: 'detect', Softplus: 'detect', PRelu: 'detect',
+  Transpose: 'reshape', Resize: 'reshape', Upsample: 'reshape',
 };
 
 /** One step's output, when predict is asked for all of them. */

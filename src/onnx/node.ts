@@ -32,8 +32,11 @@ export type Planned =
   | { step: Step }
   | { constant: ConstTensor }
   | { alias: string }
-  /** `step` replaces the earlier step `replaces` (its output renamed to this node's). */
-  | { step: Step; replaces: Step };
+  /**
+   * `step` replaces the earlier step `replaces` (its output renamed to this node's); the steps in
+   * `removes` (which only this node read) go, folded into it too.
+   */
+  | { step: Step; replaces: Step; removes?: Step[] };
 
 export type Handler = (c: NodeCtx) => Planned;
 

@@ -4,10 +4,12 @@
 // Dropout), or a rebuilt earlier step it fused into.
 import type { Handler } from './node.js';
 import { activation, clip, leakyRelu, softmax } from './operators/activation.js';
-import { binary, concat } from './operators/broadcast.js';
+import { binary, concat, pow, prelu, variadic } from './operators/broadcast.js';
 import { batchNorm, conv, gemm, matmul } from './operators/conv.js';
-import { constantOp, dropout, flatten, identity, reshape } from './operators/layout.js';
+import { constantOp, dropout, flatten, identity, reshape, transpose } from './operators/layout.js';
 import { globalPool, pool } from './operators/pool.js';
+import { resize, upsample } from './operators/resize.js';
+import { elu, hardSigmoid, hardSwish, plainUnary, selu } from './operators/unary.js';
 
 export type { Input, NodeCtx, Planned } from './node.js';
 
@@ -33,6 +35,26 @@ export const HANDLERS: Record<string, Handler> = {
   Constant: constantOp,
   Identity: identity,
   Dropout: dropout,
+  Transpose: transpose,
+  Resize: resize,
+  Upsample: upsample,
+  HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Tanh: plainUnary('tanh'),
+  Elu: elu,
+  Selu: selu,
+  Softplus: plainUnary('softplus'),
+  Exp: plainUnary('exp'),
+  Sqrt: plainUnary('sqrt'),
+  Neg: plainUnary('neg'),
+  Abs: plainUnary('abs'),
+  PRelu: prelu,
+  Sub: binary('sub'),
+  Div: binary('div'),
+  Max: variadic('maximum'),
+  Min: variadic('minimum'),
+  Sum: variadic('add'),
+  Pow: pow,
 };
 
 export const SUPPORTED_OPS = Object.keys(HANDLERS);

@@ -30,6 +30,16 @@ export interface Step {
   cpu(args: HostTensor[]): HostTensor;
   /** Set on steps later nodes may fuse into. */
   fusable?: ConvSpec | DenseSpec;
+  /** Set on one-input element-wise steps a later Mul may rewrite (Mul(x, Sigmoid(x)) as swish, ...). */
+  elementwise?: ElementwiseSpec;
+}
+
+export interface ElementwiseSpec {
+  fn: 'sigmoid' | 'hardSigmoid';
+  /** The value it reads. */
+  x: string;
+  alpha?: number;
+  beta?: number;
 }
 
 export interface ConvSpec {

@@ -1,41 +1,57 @@
 // ONNX activations: Relu and Sigmoid (fused into the conv or dense that feeds them alone),
-// LeakyRelu, Clip, Softmax.
+// LeakyRelu, Clip (Clip(0, 6) fused into a conv as relu6), Softmax.
 import type { Engine } from '../../engine.js';
 import * as reference from '../../reference/index.js';
 import type { HostTensor } from '../../reference/index.js';
 import type { Tensor } from '../../tensor.js';
+import type { Activation } from '../../ops/conv2d.js';
 import { shapeToString, sizeOf } from '../../ops/args.js';
-import { convStep, denseStep } from '../steps.js';
+import { convStep, denseStep, type ElementwiseSpec, type Step } from '../steps.js';
 import type { ConstTensor } from '../values.js';
 import { fail, dynamic, optionalConstant, argOf, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
+
+/**
+ * The conv (or dense) step computing `x`, rebuilt with an activation in its epilogue and this
+ * node's output: when that step's activation is linear and `x` is read `uses` times (this node
+ * alone, by default). `what` goes into the step's note; `removes` are steps folded in with it.
+ * Null when it cannot fuse.
+ */
+export function fuseIntoProducer(
+  c: NodeCtx, x: Input, act: { conv?: Activation; dense?: 'relu' | 'sigmoid' }, what: string, { uses = 1, removes }: { uses?: number; removes?: Step[] } = {},
+): Planned | null {
+  const p = x.const ? undefined : c.producer(x.name);
+  if (!p?.fusable || c.uses(x.name) !== uses) return null;
+  const f = p.fusable;
+  const note = [p.note, `+ ${what}`].filter(Boolean).join(' ');
+  if (f.kind === 'conv' && f.options.activation === 'linear' && act.conv) {
+    return { step: convStep(p.name, p.opType, c.outputs[0], { ...f, options: { ...f.options, activation: act.conv } }, note), replaces: p, ...(removes ? { removes } : {}) };
+  }
+  if (f.kind === 'dense' && f.activation === 'linear' && act.dense) {
+    return { step: denseStep(p.name, p.opType, c.outputs[0], { ...f, activation: act.dense }, note), replaces: p, ...(removes ? { removes } : {}) };
+  }
+  return null;
+}
 
 /** Relu or Sigmoid fused into the conv/dense that feeds it alone, else its own step. */
 export function activation(kind: 'relu' | 'sigmoid'): Handler {
   return (c) => {
     c.attrs.only([]);
     const x = dynamic(c, 0, 'X');
-    const p = x.const ? undefined : c.producer(x.name);
-    if (p?.fusable && c.uses(x.name) === 1) {
-      const f = p.fusable;
-      const note = [p.note, `+ ${c.opType}`].filter(Boolean).join(' ');
-      if (f.kind === 'conv' && f.options.activation === 'linear' && kind === 'relu') {
-        return { step: convStep(p.name, p.opType, c.outputs[0], { ...f, options: { ...f.options, activation: 'relu' } }, note), replaces: p };
-      }
-      if (f.kind === 'dense' && f.activation === 'linear') {
-        return { step: denseStep(p.name, p.opType, c.outputs[0], { ...f, activation: kind }, note), replaces: p };
-      }
-    }
-    return unary(c, x, (e, t) => (kind === 'relu' ? e.relu(t) : e.sigmoid(t)), (h) => (kind === 'relu' ? reference.relu(h) : reference.sigmoid(h)));
+    const fused = fuseIntoProducer(c, x, kind === 'relu' ? { conv: 'relu', dense: 'relu' } : { dense: 'sigmoid' }, c.opType);
+    if (fused) return fused;
+    const marker: ElementwiseSpec | undefined = kind === 'sigmoid' && !x.const ? { fn: 'sigmoid', x: x.name } : undefined;
+    return unary(c, x, (e, t) => (kind === 'relu' ? e.relu(t) : e.sigmoid(t)), (h) => (kind === 'relu' ? reference.relu(h) : reference.sigmoid(h)), marker);
   };
 }
 
-function unary(c: NodeCtx, x: Input, gpu: (e: Engine, t: Tensor) => Tensor, cpu: (h: HostTensor) => HostTensor): Planned {
+function unary(c: NodeCtx, x: Input, gpu: (e: Engine, t: Tensor) => Tensor, cpu: (h: HostTensor) => HostTensor, elementwise?: ElementwiseSpec): Planned {
   const weights: ConstTensor[] = [];
   return {
     step: {
       name: c.name, opType: c.opType, output: c.outputs[0], note: '', weights,
       args: [argOf(x, weights)], shape: x.shape,
       gpu: (e, [t]) => gpu(e, t), cpu: ([h]) => cpu(h),
+      ...(elementwise ? { elementwise } : {}),
     },
   };
 }
@@ -63,7 +79,12 @@ export const clip: Handler = (c) => {
     min = bound(1, 'min') ?? min;
     max = bound(2, 'max') ?? max;
   }
-  return unary(c, dynamic(c, 0, 'input'), (e, t) => e.clip(t, { min, max }), (h) => reference.clip(h, { min, max }));
+  const x = dynamic(c, 0, 'input');
+  if (min === 0 && max === 6) {
+    const fused = fuseIntoProducer(c, x, { conv: 'relu6' }, 'Clip (relu6)');
+    if (fused) return fused;
+  }
+  return unary(c, x, (e, t) => e.clip(t, { min, max }), (h) => reference.clip(h, { min, max }));
 };
 
 export const softmax: Handler = (c) => {
@@ -73,15 +94,23 @@ export const softmax: Handler = (c) => {
   let axis = c.attrs.int('axis', c.opset < 13 ? 1 : -1);
   if (axis < -r || axis >= r) fail(c, `axis ${axis} is out of range for input of rank ${r}`);
   if (axis < 0) axis += r;
-  // Before opset 13 Softmax works on the input flattened to 2-D at `axis`; from 13 on, along `axis`
-  // only. Either way it is a last-axis softmax when every dimension after `axis` is 1 (or, before
-  // 13, always: over the flattened rows).
+  const weights: ConstTensor[] = [];
+  if (c.opset >= 13) {
+    // From opset 13 on, along `axis` alone: the engine's softmax over that axis (a strided kernel
+    // unless it is the last).
+    return {
+      step: {
+        name: c.name, opType: c.opType, output: c.outputs[0], note: axis === r - 1 ? '' : `axis ${axis}`, weights,
+        args: [argOf(x, weights)], shape: x.shape,
+        gpu: (e, [t]) => e.softmax(t, { axis }),
+        cpu: ([h]) => reference.softmax(h, { axis }),
+      },
+    };
+  }
+  // Before opset 13 Softmax works on the input flattened to 2-D at `axis`: a last-axis softmax
+  // over the flattened rows.
   const rows = sizeOf(x.shape.slice(0, axis));
   const length = sizeOf(x.shape.slice(axis));
-  if (c.opset >= 13 && length !== x.shape[axis]) {
-    fail(c, `softmax along axis ${axis} of ${shapeToString(x.shape)} is not supported; Condense runs softmax over the last axis (axis -1)`);
-  }
-  const weights: ConstTensor[] = [];
   const flat = axis !== r - 1;
   return {
     step: {

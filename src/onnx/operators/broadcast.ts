@@ -1,11 +1,44 @@
-// ONNX element-wise ops with broadcasting (Add, Mul), and Concat.
+// ONNX element-wise ops with broadcasting (Add, Sub, Mul, Div, PRelu, variadic Max/Min/Sum, Pow by
+// a constant), and Concat. Mul(x, Sigmoid(x)) runs as swish and Mul(x, HardSigmoid(x)) with
+// alpha 1/6, beta 0.5 as hardSwish (in the epilogue of the conv computing x when it can).
 import * as reference from '../../reference/index.js';
 import { shapeToString, sizeOf } from '../../ops/args.js';
 import { concatGeometry } from '../../ops/layout.js';
-import { broadcastGeometry, type BinaryOp } from '../../ops/broadcast.js';
+import { broadcastGeometry, preluGeometry, type BinaryOp } from '../../ops/broadcast.js';
 import { convStep, denseStep, foldIntoConv, foldIntoDense } from '../steps.js';
 import type { ConstTensor } from '../values.js';
-import { fail, checked, input, argOf, type Handler } from '../node.js';
+import { fail, checked, input, constant, argOf, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
+import { fuseIntoProducer } from './activation.js';
+
+/** HardSigmoid's alpha in Mul(x, HardSigmoid(x)) = HardSwish (as float32, as ONNX stores it). */
+const HARD_SWISH_ALPHA = Math.fround(1 / 6);
+
+/**
+ * Mul(x, s) where s = Sigmoid(x) or HardSigmoid(x) (alpha 1/6, beta 0.5) computed for this Mul
+ * alone: the earlier step rebuilt as swish or hardSwish (or the conv computing x, when only these
+ * two read x, with hardSwish in its epilogue). Null when the pattern is not there.
+ */
+function gatedRewrite(c: NodeCtx, x: Input, s: Input): Planned | null {
+  const p = c.producer(s.name);
+  const m = p?.elementwise;
+  if (!p || !m || m.x !== x.name || c.uses(s.name) !== 1) return null;
+  const hard = m.fn === 'hardSigmoid';
+  if (hard && (Math.fround(m.alpha ?? 0) !== HARD_SWISH_ALPHA || m.beta !== 0.5)) return null;
+  const what = hard ? 'hardSwish' : 'swish';
+  if (hard) {
+    const fused = fuseIntoProducer(c, x, { conv: 'hardSwish' }, `${p.name} (${p.opType}), ${c.name} (Mul) as hardSwish`, { uses: 2, removes: [p] });
+    if (fused) return fused;
+  }
+  return {
+    step: {
+      name: p.name, opType: p.opType, output: c.outputs[0], note: `+ ${c.name} (Mul) as ${what}`, weights: [],
+      args: [{ value: x.name }], shape: x.shape,
+      gpu: (e, [t]) => (hard ? e.hardSwish(t) : e.swish(t)),
+      cpu: ([h]) => (hard ? reference.hardSwish(h) : reference.swish(h)),
+    },
+    replaces: p,
+  };
+}
 
 export function binary(op: BinaryOp): Handler {
   return (c) => {
@@ -16,6 +49,10 @@ export function binary(op: BinaryOp): Handler {
     if (a.const && b.const) {
       const r = reference[op](a.const, b.const);
       return { constant: { data: r.data, shape: r.shape, dataType: 1 } };
+    }
+    if (op === 'mul' && !a.const && !b.const) {
+      const gated = gatedRewrite(c, a, b) ?? gatedRewrite(c, b, a);
+      if (gated) return gated;
     }
     // A bias after MatMul/Gemm (or a per-channel bias after a conv) folds into that step.
     const [dyn, k] = a.const ? [b, a.const] : [a, b.const];
@@ -51,6 +88,108 @@ export function binary(op: BinaryOp): Handler {
     };
   };
 }
+
+/** PRelu: slope broadcasts to X without growing it (ONNX's unidirectional rule: [C,1,1] on NCHW). */
+export const prelu: Handler = (c) => {
+  c.attrs.only([]);
+  const x = input(c, 0, 'X');
+  const slope = input(c, 1, 'slope');
+  checked(c, () => preluGeometry('prelu', x.shape, slope.shape));
+  if (x.const && slope.const) {
+    const r = reference.prelu(x.const, slope.const);
+    return { constant: { data: r.data, shape: r.shape, dataType: 1 } };
+  }
+  const weights: ConstTensor[] = [];
+  return {
+    step: {
+      name: c.name, opType: c.opType, output: c.outputs[0], note: '', weights, args: [argOf(x, weights), argOf(slope, weights)], shape: x.shape,
+      gpu: (e, [t, a]) => e.prelu(t, a),
+      cpu: ([h, a]) => reference.prelu(h, a),
+    },
+  };
+};
+
+/**
+ * Max, Min, Sum over any number of inputs: pairwise, left to right (NaN if any input is NaN, as
+ * onnxruntime). Broadcasting from opset 8; before, the inputs must have one shape.
+ */
+export function variadic(op: 'maximum' | 'minimum' | 'add'): Handler {
+  return (c) => {
+    c.attrs.only([]);
+    const xs = c.inputs.map((x, i) => x ?? fail(c, `input ${i} is missing`));
+    if (xs.length === 0) fail(c, 'needs at least one input');
+    if (c.opset < 8 && xs.some((x) => shapeToString(x.shape) !== shapeToString(xs[0].shape))) {
+      fail(c, `inputs of shapes ${xs.map((x) => shapeToString(x.shape)).join(', ')} need broadcasting, which ${c.opType} has from opset 8 (the model imports opset ${c.opset})`);
+    }
+    const shape = xs.slice(1).reduce((s, x) => checked(c, () => broadcastGeometry(op, s, x.shape)).outShape, xs[0].shape);
+    if (xs.length === 1) return { alias: xs[0].name };
+    if (xs.every((x) => x.const)) {
+      const r = xs.slice(1).reduce((acc, x) => reference[op](acc, x.const!), { data: xs[0].const!.data, shape: xs[0].const!.shape });
+      return { constant: { data: r.data, shape: r.shape, dataType: 1 } };
+    }
+    const weights: ConstTensor[] = [];
+    const args = xs.map((x) => argOf(x, weights));
+    return {
+      step: {
+        name: c.name, opType: c.opType, output: c.outputs[0], note: `${xs.length} inputs`, weights, args, shape,
+        gpu: (e, ts) => {
+          let acc = e[op](ts[0], ts[1]);
+          for (const t of ts.slice(2)) {
+            const next = e[op](acc, t);
+            acc.dispose();
+            acc = next;
+          }
+          return acc;
+        },
+        cpu: (hs) => hs.slice(1).reduce((acc, h) => reference[op](acc, h), hs[0]),
+      },
+    };
+  };
+}
+
+/** The constant exponents Pow runs, each as engine ops. */
+const POW_EXPONENTS = [1, 2, 3, 0.5, -1];
+
+/**
+ * Pow by a constant scalar exponent: 1 is the input itself, 2 and 3 products (x * x, x * x * x),
+ * 0.5 a square root (sqrt(-Inf) is NaN where C's pow gives +Inf), -1 the reciprocal 1 / x.
+ */
+export const pow: Handler = (c) => {
+  c.attrs.only([]);
+  const x = input(c, 0, 'X');
+  const y = constant(c, 1, 'Y, the exponent');
+  if (y.data.length !== 1 || y.shape.length > x.shape.length) {
+    fail(c, `the exponent must be a scalar (one value, of rank up to X's ${x.shape.length}), got shape ${shapeToString(y.shape)}`);
+  }
+  const k = y.data[0];
+  if (x.const) return { constant: { data: x.const.data.map((v) => Math.pow(v, k)), shape: [...x.const.shape], dataType: 1 } };
+  if (!POW_EXPONENTS.includes(k)) fail(c, `exponent ${k} is not supported; Condense runs Pow with a constant exponent of ${POW_EXPONENTS.join(', ')}`);
+  if (k === 1) return { alias: x.name };
+  const one: ConstTensor = { data: Float32Array.of(1), shape: x.shape.map(() => 1), dataType: 1 };
+  const weights = k === -1 ? [one] : [];
+  const note = k === 2 ? 'as x * x' : k === 3 ? 'as x * x * x' : k === 0.5 ? 'as sqrt' : 'as 1 / x';
+  return {
+    step: {
+      name: c.name, opType: c.opType, output: c.outputs[0], note, weights,
+      args: [{ value: x.name }, ...(k === -1 ? [{ weight: 0 }] : [])], shape: x.shape,
+      gpu: (e, [t, w]) => {
+        if (k === 2) return e.mul(t, t);
+        if (k === 0.5) return e.sqrt(t);
+        if (k === -1) return e.div(w, t);
+        const sq = e.mul(t, t);
+        const cube = e.mul(sq, t);
+        sq.dispose();
+        return cube;
+      },
+      cpu: ([h, w]) => {
+        if (k === 2) return reference.mul(h, h);
+        if (k === 0.5) return reference.sqrt(h);
+        if (k === -1) return reference.div(w, h);
+        return reference.mul(reference.mul(h, h), h);
+      },
+    },
+  };
+};
 
 export const concat: Handler = (c) => {
   c.attrs.only(['axis']);

@@ -1,7 +1,9 @@
-// ONNX ops that only change shapes or names: Reshape, Flatten, Identity, Dropout, Constant.
+// ONNX ops that only change shapes, layouts or names: Reshape, Flatten, Transpose, Identity,
+// Dropout, Constant.
 import * as reference from '../../reference/index.js';
-import { CondenseArgumentError, sizeOf } from '../../ops/args.js';
+import { CondenseArgumentError, shapeToString, sizeOf } from '../../ops/args.js';
 import { reshapeTarget } from '../../ops/layout.js';
+import { MAX_TRANSPOSE_RANK } from '../../ops/transpose.js';
 import { readTensor } from '../values.js';
 import { fail, checked, input, constant, onlyOutput, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
 
@@ -56,6 +58,34 @@ export const flatten: Handler = (c) => {
   if (axis < -r || axis > r) fail(c, `axis ${axis} is out of range for input of rank ${r}`);
   if (axis < 0) axis += r;
   return copyStep(c, x, (s) => [sizeOf(s.slice(0, axis)), sizeOf(s.slice(axis))]);
+};
+
+/** Transpose: any permutation of up to 6 axes (perm defaults to the axes reversed); constants fold. */
+export const transpose: Handler = (c) => {
+  c.attrs.only(['perm']);
+  onlyOutput(c);
+  const x = input(c, 0, 'data');
+  const r = x.shape.length;
+  const given = c.attrs.ints('perm');
+  const perm = given ?? x.shape.map((_, i) => r - 1 - i);
+  if (perm.length !== r || new Set(perm).size !== r || perm.some((a) => !Number.isInteger(a) || a < 0 || a >= r)) {
+    fail(c, `perm [${perm.join(',')}] must list each axis 0..${r - 1} of '${x.name}' ${shapeToString(x.shape)} once`);
+  }
+  if (perm.every((a, i) => a === i)) return { alias: x.name };
+  if (r > MAX_TRANSPOSE_RANK) fail(c, `input '${x.name}' has rank ${r} (shape ${shapeToString(x.shape)}); Condense transposes up to ${MAX_TRANSPOSE_RANK} axes`);
+  const shape = perm.map((a) => x.shape[a]);
+  if (x.const) {
+    const t = reference.transpose(x.const, perm);
+    return { constant: { data: t.data, shape, dataType: 1 } };
+  }
+  return {
+    step: {
+      name: c.name, opType: c.opType, output: c.outputs[0], note: `perm [${perm.join(',')}]`, weights: [],
+      args: [{ value: x.name }], shape,
+      gpu: (e, [t]) => e.transpose(t, perm),
+      cpu: ([h]) => reference.transpose(h, perm),
+    },
+  };
 };
 
 export const identity: Handler = (c) => {
