@@ -116,7 +116,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     sum = select(clamp(sum, 0.0, 6.0), sum, is_nan(sum));
   } else if (ACTIVATION == 3u) {
     // -Inf gives 0 (the limit), not -Inf * 0.
-    sum = select(select(sum * clamp(sum + 3.0, 0.0, 6.0) / 6.0, 0.0, sum <= -3.0), sum, is_nan(sum));
+    // Above 3 it is x itself (x * 6 / 6 would overflow past 5.7e37).
+    sum = select(select(select(sum * (sum + 3.0) / 6.0, sum, sum >= 3.0), 0.0, sum <= -3.0), sum, is_nan(sum));
   }
   out[g - params.out_shift] = sum;
 }

@@ -114,7 +114,8 @@ fn activate(v: vec4f, b: vec4f) -> vec4f {
   }
   if (ACTIVATION == 3u) {
     // -Inf gives 0 (the limit), not -Inf * 0.
-    return select(select(s * clamp(s + 3.0, vec4f(0.0), vec4f(6.0)) / 6.0, vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
+    // Above 3 it is x itself (x * 6 / 6 would overflow past 5.7e37).
+    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
   }
   return s;
 }

@@ -351,11 +351,19 @@ export class Engine {
   async precompile(fn: () => unknown): Promise<void> {
     this.rec.alive('precompile');
     const earlier = this.dispatcher.hasPending ? this.dispatcher.submit() : Promise.resolve();
-    this.tidy(() => {
+    // What fn returns stays alive until the recording is rewritten, as a real run's results do:
+    // fusion decides on what is released, so disposing them first could fuse what a run would not.
+    const scope = new Set<Tensor>();
+    this.rec.scopes.push(scope);
+    let compiling: Promise<void>;
+    try {
       fn();
-      return null;
-    });
-    await Promise.all([earlier, this.dispatcher.precompile()]);
+    } finally {
+      this.rec.scopes.pop();
+      compiling = this.dispatcher.precompile(); // drops what fn recorded, even when it threw
+      for (const t of scope) if (!t.disposed) t.dispose();
+    }
+    await Promise.all([earlier, compiling]);
   }
 
   // ---- lifecycle ----

@@ -23,6 +23,9 @@ describe('conv2d epilogue activations', () => {
     // relu6 clips to [0, 6]; hard swish is x * clip(x + 3, 0, 6) / 6: -1 -> -1 * 2 / 6, 2 -> 2 * 5 / 6, 5 -> 5 * 6 / 6.
     expectClose(relu6, [0, 0, 0, 0, 2, 5, 6, NaN], TOL, 'relu6');
     expectClose(hs, [0, 0, -1 / 3, 0, 5 / 3, 5, 7, NaN], TOL, 'hardSwish');
+    // Above 3 hard swish is x itself: no x * 6 / 6 overflow near the top of float32.
+    const big = engine.tensor(new Float32Array([1e38, -1e38]), [1, 1, 2, 1]);
+    expectClose(await engine.conv2d(big, f, { activation: 'hardSwish' }).read(), [1e38, 0], TOL, 'hardSwish near float32 max');
   });
 
   // Blocked kernel: NHWC, Cout % 4 == 0 and enough blocks; direct kernel: odd Cout, NCHW, groups.

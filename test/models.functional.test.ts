@@ -219,6 +219,101 @@ describe('Functional Layers models against tfjs-layers', () => {
   });
 });
 
+describe('Functional graphs: review findings, against tfjs-layers', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    await tfCpu();
+    engine = await gpuEngine();
+  });
+
+  it('a model nested in a Functional graph, applied once and twice (its applications count from 1)', async () => {
+    const bx = tf.input({ shape: [6, 6, 2] });
+    const bc = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'base_conv' }).apply(bx) as tf.SymbolicTensor;
+    const base = tf.model({ inputs: bx, outputs: tf.layers.reLU({}).apply(bc) as tf.SymbolicTensor, name: 'base' });
+    const a = tf.input({ shape: [6, 6, 2], name: 'a' });
+    const once = tf.model({ inputs: a, outputs: tf.layers.globalAveragePooling2d({}).apply(base.apply(a) as tf.SymbolicTensor) as tf.SymbolicTensor, name: 'once' });
+    await agree(engine, await saveToMemory(once), [[2, 6, 6, 2]], 60);
+    const b = tf.input({ shape: [6, 6, 2], name: 'b' });
+    const twice = tf.model({ inputs: [a, b], outputs: tf.layers.add().apply([base.apply(a), base.apply(b)] as tf.SymbolicTensor[]) as tf.SymbolicTensor, name: 'twice' });
+    const f = await agree(engine, await saveToMemory(twice), [[1, 6, 6, 2], [1, 6, 6, 2]], 61);
+    expect(f.summaryRows().map((r) => r.name)).toEqual(expect.arrayContaining(['base/base_conv', 'base:1/base_conv']));
+  });
+
+  it('one activation fuses into a conv; a second one after it runs on its own', async () => {
+    const x = tf.input({ shape: [5, 5, 2] });
+    const c = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+    const r6 = tf.layers.reLU({ maxValue: 6 }).apply(c) as tf.SymbolicTensor;
+    const r = tf.layers.reLU({}).apply(r6) as tf.SymbolicTensor;
+    const branch = tf.layers.add().apply([r6, tf.layers.reLU({ maxValue: 1 }).apply(r6) as tf.SymbolicTensor]) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: [r, branch], name: 'chain' });
+    const kernel = m.layers[1];
+    kernel.setWeights([tf.fill([3, 3, 2, 3], 3), tf.zeros([3])]); // sums far past 6, so relu6 must bite
+    await agree(engine, await saveToMemory(m), [[1, 5, 5, 2]], 62);
+  });
+
+  it('merges broadcast per-sample dimensions of 1 (a squeeze-excite block)', async () => {
+    const x = tf.input({ shape: [4, 4, 3] });
+    const g = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+    const se = tf.layers.reshape({ targetShape: [1, 1, 3] }).apply(tf.layers.dense({ units: 3, activation: 'sigmoid' }).apply(g) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: tf.layers.multiply().apply([x, se]) as tf.SymbolicTensor, name: 'se' });
+    await agree(engine, await saveToMemory(m), [[2, 4, 4, 3]], 63);
+  });
+
+  it('outputs keep their Keras names when folded or fused, and each output is its own tensor', async () => {
+    const x = tf.input({ shape: [4, 4, 2] });
+    const c1 = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'conv_a' }).apply(x) as tf.SymbolicTensor;
+    const relu = tf.layers.reLU({ name: 'relu_out' }).apply(c1) as tf.SymbolicTensor;
+    const c2 = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'conv_b' }).apply(x) as tf.SymbolicTensor;
+    const bn = tf.layers.batchNormalization({ name: 'bn_out' }).apply(c2) as tf.SymbolicTensor;
+    const drop = tf.layers.dropout({ rate: 0.5, name: 'drop' }).apply(bn) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: [relu, bn, drop], name: 'named' });
+    const f = (await loadLayersModel(await saveToMemory(m), { engine })) as FunctionalModel;
+    const t = engine.tensor(randomData(32, rng(64)), [1, 4, 4, 2]);
+    const outs = f.run({ [f.inputs[0].name]: t });
+    expect(Object.keys(outs)).toEqual(['relu_out', 'bn_out', 'drop']);
+    expect(new Set(Object.values(outs)).size).toBe(3);
+    Object.values(outs).forEach((o) => o.dispose());
+    expect(f.summary()).toMatch(/Outputs: relu_out, bn_out, drop/);
+    t.dispose();
+  });
+
+  it('to() inside tidy keeps the weights; ready() checks its shapes; a disposed input records nothing; unused layers are dropped', async () => {
+    const x = tf.input({ shape: [4, 4, 2] });
+    const used = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'used' }).apply(x) as tf.SymbolicTensor;
+    const files = await saveToMemory(tf.model({ inputs: x, outputs: used, name: 'small' }));
+    // A layer that reads the input but reaches no output.
+    const layers = files.modelJson.modelTopology.config.layers;
+    layers.push({ ...structuredClone(layers.find((l: { name: string }) => l.name === 'used')), name: 'dangling', config: { ...layers.find((l: { name: string }) => l.name === 'used').config, name: 'dangling' } });
+    files.modelJson.weightsManifest[0].weights.push(...files.modelJson.weightsManifest[0].weights.map((w: { name: string }) => ({ ...w, name: w.name.replace('used', 'dangling') })));
+    const bytes = new Uint8Array(files.weights['weights.bin']);
+    const doubled = new Uint8Array(bytes.length * 2);
+    doubled.set(bytes, 0);
+    doubled.set(bytes, bytes.length);
+    const f = (await loadLayersModel({ modelJson: files.modelJson, weights: doubled.buffer })) as FunctionalModel;
+    expect(f.nodes.map((n) => n.name)).toEqual(['used']);
+    const t = engine.tensor(randomData(32, rng(65)), [1, 4, 4, 2]);
+    const y = engine.tidy(() => {
+      f.to(engine);
+      return f.predict(t) as Tensor;
+    });
+    await y.read();
+    const again = f.predict(t) as Tensor; // the weights survived the scope
+    await again.read();
+    await expect(f.ready([[4, 4, 2]])).resolves.toBeUndefined();
+    await expect(f.ready([[4, 4]])).rejects.toThrow(/ready: input "\w+" must have shape \[N,4,4,2\] for this model, got \[1,4,4\]/);
+    await expect(f.ready([] as never)).rejects.toThrow(/ready: inputShapes must list 1 per-sample shape/);
+    await expect(f.ready([[4, -4, 2]])).rejects.toThrow(/ready: inputShapes\[0\]\[1\] must be a positive integer/);
+    const gone = engine.tensor(new Float32Array(32), [1, 4, 4, 2]);
+    gone.dispose();
+    await engine.flush();
+    const before = engine.stats().dispatches;
+    expect(() => f.predict(gone)).toThrow(/was disposed/);
+    await engine.flush();
+    expect(engine.stats().dispatches).toBe(before);
+    [t, y, again].forEach((v) => v.dispose());
+  });
+});
+
 describe('Functional layer options checked on the GPU against the reference and hand-built expectations', () => {
   let engine: Engine;
   beforeAll(async () => {

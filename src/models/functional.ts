@@ -4,7 +4,7 @@
 // whole graph into the engine (one submit at read time), freeing each intermediate after its last
 // consumer is recorded.
 import type { Engine } from '../engine.js';
-import { checkOptions, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../ops/args.js';
+import { checkOptions, checkShape, CondenseArgumentError, describe, fail, shapeToString, sizeOf } from '../ops/args.js';
 import type { HostTensor } from '../reference/index.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, WeightSpec } from './layers.js';
@@ -51,13 +51,21 @@ export class FunctionalModel {
   /** How many node inputs (and model outputs) read each value: intermediates are freed after the last. */
   private uses = new Map<string, number>();
 
-  constructor(name: string, inputs: GraphInput[], nodes: GraphNode[], outputs: string[], weights: WeightSet[]) {
+  /** The values the outputs are (a folded or fused output layer is the conv it joined). */
+  private outputValues: readonly string[];
+
+  /** `outputNames`: the Keras output layers' names, where they differ from the values they are. */
+  constructor(name: string, inputs: GraphInput[], nodes: GraphNode[], outputs: string[], weights: WeightSet[], outputNames: string[] = outputs) {
     this.name = name;
     this.inputs = inputs;
-    this.nodes = nodes;
-    this.outputNames = outputs;
+    // Layers that reach no output would be computed and never freed: they are left out.
+    const needed = new Set(outputs);
+    for (let i = nodes.length - 1; i >= 0; i--) if (needed.has(nodes[i].name)) for (const v of nodes[i].inputs) needed.add(v);
+    this.nodes = nodes.filter((n) => needed.has(n.name));
+    this.outputValues = outputs;
+    this.outputNames = outputNames;
     this.weightSets = weights;
-    for (const n of nodes) for (const i of n.inputs) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
+    for (const n of this.nodes) for (const i of n.inputs) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
     for (const o of outputs) this.uses.set(o, (this.uses.get(o) ?? 0) + 1);
   }
 
@@ -68,7 +76,7 @@ export class FunctionalModel {
 
   /** The first output's per-sample shape for the declared input shapes (null where those are unknown). */
   get outputShape(): readonly (number | null)[] {
-    return this.declaredShape(this.outputNames[0]);
+    return this.declaredShape(this.outputValues[0]);
   }
 
   countParams(): number {
@@ -151,7 +159,8 @@ export class FunctionalModel {
   to(engine: Engine): this {
     if (!engine || typeof (engine as Engine).conv2d !== 'function') fail('to', `engine must be an Engine from createEngine(), got ${describe(engine)}`);
     this.dispose();
-    this.gpuWeights = this.weightSets.map((w) => w.data.map((d, j) => engine.tensor(d, w.specs[j].shape)));
+    // Kept: a model moved to an engine inside engine.tidy keeps its weights.
+    this.gpuWeights = this.weightSets.map((w) => w.data.map((d, j) => engine.keep(engine.tensor(d, w.specs[j].shape))));
     this.engine = engine;
     return this;
   }
@@ -175,6 +184,12 @@ export class FunctionalModel {
       return Promise.reject(e);
     }
     const shapes = inputShapes ?? this.inputs.map((i) => i.shape.map((d) => d ?? 32));
+    try {
+      if (!Array.isArray(shapes) || shapes.length !== this.inputs.length) fail('ready', `inputShapes must list ${this.inputs.length} per-sample shape(s), one per input, got ${describe(shapes)}`);
+      shapes.forEach((s, i) => checkShape(s, 'ready', `inputShapes[${i}]`));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return engine.precompile(() => this.record('ready', shapes.map((s) => engine.tensor(new Float32Array(sizeOf(s)), [1, ...s])), false));
   }
 
@@ -208,6 +223,7 @@ export class FunctionalModel {
     feeds.forEach((x, i) => {
       if (!(x instanceof Tensor)) fail(op, `input "${this.inputs[i].name}" must be a Tensor from engine.tensor(), got ${describe(x)}`);
       if (!engine.owns(x)) fail(op, `input "${this.inputs[i].name}" belongs to another engine than the model; upload it with the engine passed to model.to()`);
+      x.bufferFor(op, `input "${this.inputs[i].name}"`); // a disposed input fails here, before anything is recorded
     });
     this.plan(this.checkFeeds(op, feeds as Tensor[]));
     return { engine, feeds: feeds as Tensor[] };
@@ -232,10 +248,14 @@ export class FunctionalModel {
       throw e;
     }
     if (all) return outputs;
-    return this.outputNames.map((n) => {
+    const given = new Set<Tensor>(feeds);
+    return this.outputValues.map((n) => {
       const t = live.get(n);
-      // An output that is a model input (an identity model) gets its own tensor: the caller disposes outputs.
-      return feeds.includes(t) ? engine.reshape(t, t.shape) : t;
+      // Each output its own tensor (the caller disposes them): a model input, or a value given
+      // twice (an output passed through Dropout, or listed twice), is copied.
+      const out = given.has(t) ? engine.reshape(t, t.shape) : t;
+      given.add(out);
+      return out;
     });
   }
 
@@ -260,7 +280,7 @@ export class FunctionalModel {
       outputs.push({ name: node.name, className: node.layer.className, stage: node.layer.stage, output: y, ms: performance.now() - start });
     }
     if (options.allOutputs) return outputs;
-    const outs = this.outputNames.map((n) => values.get(n)!);
+    const outs = this.outputValues.map((n) => values.get(n)!);
     return outs.length === 1 ? outs[0] : outs;
   }
 

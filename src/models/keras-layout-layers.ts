@@ -3,9 +3,9 @@
 // (Dropout and its kin), Rescaling, Normalization, and the activation layers with options
 // (ReLU, LeakyReLU, PReLU, ELU, Softmax).
 import type { Engine } from '../engine.js';
-import { fail, shapeToString, sizeOf } from '../ops/args.js';
+import { fail, shapeToString } from '../ops/args.js';
 import { broadcastGeometry } from '../ops/broadcast.js';
-import { concatGeometry, flattenShape, reshapeTarget, zeroPadGeometry } from '../ops/layout.js';
+import { concatGeometry, croppingGeometry, flattenShape, reshapeTarget, zeroPadGeometry } from '../ops/layout.js';
 import * as reference from '../reference/index.js';
 import type { HostTensor } from '../reference/index.js';
 import type { Tensor } from '../tensor.js';
@@ -21,37 +21,49 @@ const gpuBinary = (e: Engine, op: Binary, a: Tensor, b: Tensor): Tensor =>
 const cpuBinary = (op: Binary, a: HostTensor, b: HostTensor): HostTensor =>
   op === 'add' ? reference.add(a, b) : op === 'sub' ? reference.sub(a, b) : op === 'mul' ? reference.mul(a, b) : op === 'maximum' ? reference.maximum(a, b) : reference.minimum(a, b);
 
-/** Add, Subtract, Multiply, Maximum, Minimum, Average: folded pairwise left to right, each partial freed. */
+/**
+ * Add, Subtract, Multiply, Maximum, Minimum, Average, folded pairwise left to right (each
+ * partial freed). Keras broadcasts per-sample dimensions of 1 (a squeeze-excite block multiplies
+ * [H, W, C] by [1, 1, C]), and an input of lower rank is first seen as [N, 1, ..., dims].
+ */
 export function merge(ctx: LayerContext, op: Binary, average = false): OpSpec {
   const sub = op === 'sub';
+  const rankOf = (shapes: readonly (readonly number[])[]) => Math.max(...shapes.map((x) => x.length));
+  const padded = (x: readonly number[], rank: number) => [...Array(rank - x.length).fill(1), ...x];
+  const lift = <T extends { shape: readonly number[] }>(xs: readonly T[], reshape: (x: T, shape: number[]) => T): T[] => {
+    const rank = rankOf(xs.map((x) => x.shape.slice(1)));
+    return xs.map((x) => (x.shape.length - 1 === rank ? x : reshape(x, [x.shape[0], ...padded(x.shape.slice(1), rank)])));
+  };
   return {
     className: ctx.className, stage: 'detect', config: {}, arity: sub ? 2 : 'many',
     shape: (inputs) => {
-      const s = inputs.reduce<readonly number[]>((acc, x) => perSample(broadcastGeometry(ctx.className, batched(acc), batched(x)).outShape), inputs[0]);
-      if (inputs.some((x) => shapeToString(x) !== shapeToString(s))) {
-        // Keras merges equal shapes (a batch axis of 1 may broadcast); say which disagree.
-        const bad = inputs.findIndex((x) => shapeToString(x) !== shapeToString(s));
-        if (sizeOf(inputs[bad]) !== 1) fail(ctx.className, `input ${bad} has shape ${shapeToString(inputs[bad])} but the merge gives ${shapeToString(s)}; Keras merges inputs of one shape`);
-      }
-      return [...s];
+      const rank = rankOf(inputs);
+      return perSample(inputs.reduce<number[]>((acc, x) => broadcastGeometry(ctx.className, acc, batched(padded(x, rank))).outShape, batched(padded(inputs[0], rank))));
     },
-    gpu: (e, xs) => {
+    gpu: (e, given) => {
+      const xs = lift(given, (x, shape) => e.reshape(x, shape));
+      const made = xs.filter((x, i) => x !== given[i]);
       let acc = xs[0];
-      for (let i = 1; i < xs.length; i++) {
-        const next = gpuBinary(e, op, acc, xs[i]);
-        if (i > 1) acc.dispose();
-        acc = next;
-      }
-      if (!average) return acc;
-      const n = e.tensor(new Float32Array([1 / xs.length]), [1]);
       try {
-        return e.mul(acc, n);
+        for (let i = 1; i < xs.length; i++) {
+          const next = gpuBinary(e, op, acc, xs[i]);
+          if (i > 1) acc.dispose();
+          acc = next;
+        }
+        if (!average) return acc;
+        const n = e.tensor(new Float32Array([1 / xs.length]), [1]);
+        try {
+          return e.mul(acc, n);
+        } finally {
+          acc.dispose();
+          n.dispose();
+        }
       } finally {
-        acc.dispose();
-        n.dispose();
+        for (const t of made) t.dispose(); // parked until the submit that reads them
       }
     },
-    cpu: (xs) => {
+    cpu: (given) => {
+      const xs = lift(given, (x, shape) => ({ data: x.data, shape }));
       const acc = xs.slice(1).reduce((a, x) => cpuBinary(op, a, x), xs[0]);
       return average ? reference.mul(acc, { data: new Float32Array([1 / xs.length]), shape: [1] }) : acc;
     },
@@ -120,7 +132,7 @@ export function cropping2d(ctx: LayerContext): OpSpec {
   const cropping = ctx.config.cropping ?? [[0, 0], [0, 0]];
   return {
     className: 'Cropping2D', stage: 'reshape', config: { cropping },
-    shape: ([input]) => perSample(reference.cropping2d({ data: new Float32Array(sizeOf(input)), shape: batched(input) }, { cropping }).shape),
+    shape: ([input]) => perSample(croppingGeometry('cropping2d', batched(input), { cropping }).outShape),
     gpu: (e, [x]) => e.cropping2d(x, { cropping }),
     cpu: ([x]) => reference.cropping2d(x, { cropping }),
   };
@@ -208,7 +220,9 @@ export function preluLayer(ctx: LayerContext): OpSpec {
 }
 
 export function softmaxLayer(ctx: LayerContext): OpSpec {
-  const axis: number = [ctx.config.axis ?? -1].flat()[0];
+  const axes = [ctx.config.axis ?? -1].flat();
+  if (axes.length !== 1 || !Number.isInteger(axes[0])) failLoad(`${ctx.where} normalizes over axes ${JSON.stringify(ctx.config.axis)}; Condense runs softmax over one axis`);
+  const axis: number = axes[0];
   return {
     className: 'Softmax', stage: 'classify', config: { axis }, shape: ([input]) => [...input],
     gpu: (e, [x]) => e.softmax(x, { axis }),

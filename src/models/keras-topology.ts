@@ -190,6 +190,17 @@ function readFunctional(config: Record<string, any>, layers: KerasLayer[], scope
     if (!Array.isArray(nodes)) failLoad(`layer "${scope.prefix}${lname}" (${layer.class_name}) of model "${model}" has no inbound_nodes list`);
     return (nodes as unknown[]).map((node, k) => ({ layer, lname: lname as string, k, refs: nodeRefs(node, `layer "${scope.prefix}${lname}" (${layer.class_name})`) }));
   });
+  // A nested model's applications are numbered from 1 in Keras 2 and tfjs files (its node 0 links
+  // its own inputs to its outputs), from 0 elsewhere: a reference to index len(inbound_nodes) tells.
+  const outputs = listRefs(config.output_layers, `model "${model}" output_layers`);
+  const allRefs = [...pending.flatMap((p) => p.refs), ...outputs];
+  const base = new Map<string, number>();
+  for (const p of pending) {
+    if (!MODEL_CLASSES.has(p.layer.class_name) || base.has(p.lname)) continue;
+    const count = (p.layer.inbound_nodes as unknown[]).length;
+    base.set(p.lname, allRefs.some(([n, node]) => n === p.lname && node === count) ? 1 : 0);
+  }
+  for (const p of pending) p.k += base.get(p.lname) ?? 0;
   while (pending.length) {
     const ready = pending.findIndex((p) => p.refs.every(([n, node]) => produced.has(key(n, node))));
     if (ready < 0) {
@@ -201,10 +212,10 @@ function readFunctional(config: Record<string, any>, layers: KerasLayer[], scope
     const where = `layer "${scope.prefix}${p.lname}" (${p.layer.class_name})`;
     const inputs = p.refs.map((r) => resolve(r, where));
     if (inputs.length === 0) failLoad(`${where} has an application with no inputs`);
-    const id = `${scope.prefix}${p.lname}${p.k > 0 ? `:${p.k}` : ''}`;
+    const index = p.k - (base.get(p.lname) ?? 0);
+    const id = `${scope.prefix}${p.lname}${index > 0 ? `:${index}` : ''}`;
     produced.set(key(p.lname, p.k), [apply(p.layer, id, inputs, scope, out)]);
   }
-  const outputs = listRefs(config.output_layers, `model "${model}" output_layers`);
   return outputs.map((r) => resolve(r, `model "${model}" output`));
 }
 

@@ -98,10 +98,24 @@ function batchNormalization(ctx: conv.LayerContext): OpSpec {
   });
 }
 
+/** Keras Rescaling: x * scale + offset, each a number or (Keras 3) one value per channel. */
 function rescaling(ctx: conv.LayerContext): conv.Mapped {
-  const scale: number = ctx.config.scale ?? 1;
-  const offset: number = ctx.config.offset ?? 0;
-  return { spec: conv.scaleShift('Rescaling', { scale, offset }, () => 1), params: [], prepare: () => [{ data: new Float32Array([scale]), shape: [1] }, { data: new Float32Array([offset]), shape: [1] }] };
+  const values = (v: unknown, fallback: number, name: string): number[] => {
+    const list = v === undefined || v === null ? [fallback] : [v].flat();
+    if (!list.every((x) => typeof x === 'number' && Number.isFinite(x))) failLoad(`${ctx.where} has ${name} ${JSON.stringify(v)}; it must be a finite number or a list of them`);
+    return list as number[];
+  };
+  let scale = values(ctx.config.scale, 1, 'scale');
+  let offset = values(ctx.config.offset, 0, 'offset');
+  const n = Math.max(scale.length, offset.length);
+  if ((scale.length !== 1 && scale.length !== n) || (offset.length !== 1 && offset.length !== n)) failLoad(`${ctx.where} has ${scale.length} scales and ${offset.length} offsets`);
+  scale = scale.length === n ? scale : Array(n).fill(scale[0]);
+  offset = offset.length === n ? offset : Array(n).fill(offset[0]);
+  return {
+    spec: conv.scaleShift('Rescaling', { scale, offset }, () => n),
+    params: [],
+    prepare: () => [{ data: Float32Array.from(scale), shape: [n] }, { data: Float32Array.from(offset), shape: [n] }],
+  };
 }
 
 /** Keras Normalization: (x - mean) / sqrt(variance), mean and variance from the config or the weights. */
@@ -176,7 +190,8 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
     const p = byId.get(alias(n.inputs[0]));
     const act = p?.layer.config?.activation;
     if (!p || !FUSES_INTO.has(p.layer.class_name) || (act !== undefined && act !== null && act !== 'linear')) continue;
-    if (aliasedReaders.get(p.id) !== 1 || applications.get(p.layerName) !== 1 || applications.get(n.layerName) !== 1) continue;
+    // One epilogue a conv: a second activation (reading the first, now the conv) runs on its own.
+    if (fuseOf.has(p.id) || aliasedReaders.get(p.id) !== 1 || applications.get(p.layerName) !== 1 || applications.get(n.layerName) !== 1) continue;
     foldInto.set(n.id, p);
     fuseOf.set(p.id, name);
   }
@@ -224,7 +239,7 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
     shared.set(n.layerName, { layer, weights: weightSets.length - 1 });
     nodes.push({ name: n.id, layer, inputs, weights: weightSets.length - 1 });
   }
-  const model = new FunctionalModel(topo.name, topo.inputs.map((i) => ({ name: i.id, shape: i.shape })), nodes, topo.outputs.map(alias), weightSets);
+  const model = new FunctionalModel(topo.name, topo.inputs.map((i) => ({ name: i.id, shape: i.shape })), nodes, topo.outputs.map(alias), weightSets, topo.outputs);
   if (!topo.inputs.some((i) => i.shape.includes(null))) {
     try {
       model.plan(topo.inputs.map((i) => i.shape as number[]));

@@ -185,7 +185,8 @@ export class Sequential {
 
   private upload(engine: Engine): void {
     this.dispose();
-    this.gpuWeights = this.weights.map((ws, i) => ws.map((w, j) => engine.tensor(w, this.specs[i][j].shape)));
+    // Kept: a model moved to an engine inside engine.tidy keeps its weights.
+    this.gpuWeights = this.weights.map((ws, i) => ws.map((w, j) => engine.keep(engine.tensor(w, this.specs[i][j].shape))));
     this.engine = engine;
   }
 

@@ -62,6 +62,8 @@ function decode(bytes: Uint8Array, form: string, count: number, spec: WeightEntr
       const { min, scale } = spec.quantization as { min: number; scale: number };
       const wide = form === 'uint16';
       for (let i = 0; i < count; i++) out[i] = min + scale * (wide ? view.getUint16(i * 2, true) : bytes[i]);
+      // Quantized integers dequantize to integers, as tfjs rounds them.
+      if ((spec.dtype ?? 'float32') === 'int32') for (let i = 0; i < count; i++) out[i] = Math.round(out[i]);
     }
   }
   return out;
@@ -120,7 +122,10 @@ export async function readWeights(
       offset += size;
       const bad = data.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) failLoad(`weight "${spec.name}" (shape ${shapeToString(spec.shape)}) holds ${data[bad]} at index ${bad}; the model's weights must be finite`);
-      out.set(spec.name.replace(/:0$/, ''), { data, shape: [...spec.shape] });
+      const key = spec.name.replace(/:0$/, '');
+      // Two weights of one name would silently give both layers the last one (tfjs refuses too).
+      if (out.has(key)) failLoad(`the weights manifest lists weight "${key}" twice; each weight needs a name of its own`);
+      out.set(key, { data, shape: [...spec.shape] });
     });
   }
   if (whole && wholeOffset !== whole.byteLength) failLoad(`weights holds ${whole.byteLength} bytes, but the manifest needs ${wholeOffset} bytes (float32)`);

@@ -12,7 +12,7 @@ function activate(v: number, activation: string): number {
   if (Number.isNaN(v) || activation === 'linear') return v;
   if (activation === 'relu') return Math.max(v, 0);
   if (activation === 'relu6') return Math.min(Math.max(v, 0), 6);
-  return v <= -3 ? 0 : (v * Math.min(v + 3, 6)) / 6;
+  return v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6;
 }
 
 /** Cross-correlation (TF's conv2d) with zero padding, then bias, then the activation. */
