@@ -27,6 +27,15 @@ import * as softmaxOps from './ops/softmax.js';
 import type { SoftmaxOptions } from './ops/softmax.js';
 import * as transposeOps from './ops/transpose.js';
 import * as unaryOps from './ops/unary.js';
+import * as compareOps from './ops/compare.js';
+import * as convTransposeOps from './ops/conv-transpose.js';
+import type { EngineConv2dTransposeOptions, TransposeFilterInput } from './ops/conv-transpose.js';
+import * as padOps from './ops/pad.js';
+import type { PadOptions } from './ops/pad.js';
+import * as reduceOps from './ops/reduce.js';
+import type { ReduceOptions } from './ops/reduce.js';
+import * as sliceOps from './ops/slice.js';
+import type { SliceOptions } from './ops/slice.js';
 import type { EluOptions, GeluOptions, HardSigmoidOptions } from './ops/unary.js';
 
 export type { EngineConv2dOptions, FilterInput } from './ops/conv2d.js';
@@ -302,6 +311,35 @@ export class Engine {
   /** Keras UpSampling2D: integer factors (default 2); nearest repeats pixels, bilinear is TF2's (half-pixel centres). */
   upSampling2d(x: Tensor, options?: UpSampling2dOptions): Tensor {
     return resizeOps.upSampling2d(this.rec, x, options);
+  }
+
+  /**
+   * The transposed convolution (ONNX ConvTranspose, TF conv2d_transpose): NHWC with
+   * [KH, KW, Cout/groups, Cin] filters, NCHW with ONNX's [Cin, Cout/groups, KH, KW]; explicit
+   * padding cuts rows and columns off the full output, outputPadding adds them at the bottom/right.
+   */
+  conv2dTranspose(x: Tensor, filter: TransposeFilterInput, options?: EngineConv2dTransposeOptions): Tensor {
+    return convTransposeOps.conv2dTranspose(this.rec, x, filter, options);
+  }
+
+  /** ONNX Pad over any axes (rank <= 6): pads [begin..., end...] (negative crops), mode constant / reflect / edge / wrap. */
+  pad(x: Tensor, options: PadOptions): Tensor {
+    return padOps.pad(this.rec, x, options);
+  }
+
+  /** x[begin:end:steps] per axis (rank <= 6), ONNX Slice's clamping; negative steps walk backwards. */
+  slice(x: Tensor, options: SliceOptions): Tensor {
+    return sliceOps.slice(this.rec, x, options);
+  }
+
+  /** Sum, mean, max or min over `axes` (default all; rank <= 6), keepDims as ONNX's keepdims; max and min propagate NaN. */
+  reduce(x: Tensor, options: ReduceOptions): Tensor {
+    return reduceOps.reduce(this.rec, x, options);
+  }
+
+  /** 1 where a == b with broadcasting, else 0 (IEEE: NaN equals nothing, -0 equals 0); each operand must fit one binding. */
+  equal(a: Tensor, b: Tensor): Tensor {
+    return compareOps.equal(this.rec, a, b);
   }
 
   // ---- scopes and compilation ----

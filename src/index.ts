@@ -51,3 +51,17 @@ export type { OnnxModelSpec, OnnxNodeSpec, OnnxInitializer, OnnxAttr, OnnxValueS
 export type { LeakyReluOptions, ClipOptions } from './ops/elementwise.js';
 export type { EluOptions, HardSigmoidOptions, GeluOptions } from './ops/unary.js';
 export type { SoftmaxOptions } from './ops/softmax.js';
+export type { Conv2dTransposeOptions, EngineConv2dTransposeOptions, TransposeFilterInput } from './ops/conv-transpose.js';
+export type { PadMode, PadOptions } from './ops/pad.js';
+export type { SliceOptions } from './ops/slice.js';
+export type { ReduceOp, ReduceOptions } from './ops/reduce.js';
+// Training: the backward kernels of convolution, pooling, dropout and batch normalization (engine.grad).
+export type { BiasBackwardOptions, Conv2dBackpropFilterOptions, Conv2dBackpropInputOptions } from './ops/backward/conv.js';
+export type { AvgPoolBackwardOptions } from './ops/backward/pool.js';
+export type { DropoutOptions } from './ops/backward/dropout.js';
+export type { BatchNormBackwardOptions, BatchNormBackwardResult, BatchNormTrainingOptions, BatchNormTrainingResult } from './ops/backward/batchnorm.js';
+// Training: the backward kernels of dense, the activations, the losses and the reductions (engine.grad).
+export type { DenseBackwardOptions, DenseGradients } from './ops/backward/dense.js';
+export type { ActivationBackwardKind, ActivationBackwardOptions } from './ops/backward/activation.js';
+export type { AccuracyKind, CrossentropyOptions, LabelsInput, LossResult } from './ops/backward/loss.js';
+export type { GlobalMaxPoolBackwardOptions, MaxPoolTies } from './ops/backward/reduce.js';

@@ -250,7 +250,8 @@ describe('clear errors naming the node and operator', () => {
   });
 
   it('shapes that cannot be resolved, and operands that must be constants', () => {
-    expect(load(single('Relu', ['N', 3, 'height', 4], {}))).toThrow(/input 'x' dimension 2 is symbolic \('height'\); Condense needs static shapes except the batch/);
+    // Symbolic dimensions other than the batch are bound at the first run (test/onnx.shapes.test.ts).
+    expect(load(single('Relu', ['N', 3, 'height', 4], {}))().summary()).toContain('Inputs: x [N,3,height,4]');
     expect(load(single('Relu', [1, 3], {}, { inputs: [] }) as any)).not.toThrow();
     expect(load({ inputs: [{ name: 'x' }], outputs: [{ name: 'y' }], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })).toThrow(/input 'x' has no shape/);
     expect(load({ inputs: [{ name: 'x', shape: [1, 3], elemType: 7 }], outputs: [{ name: 'y' }], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })).toThrow(/input 'x' has element type INT64/);

@@ -18,9 +18,10 @@ export interface OnnxNodeSpec {
 export interface OnnxInitializer {
   name?: string;
   shape: number[];
+  /** For 'int64', a value at or past ±2^63 is written as INT64_MAX / INT64_MIN (Slice's "to the end"). */
   data: ArrayLike<number>;
   /** Default 'float' (stored as raw little-endian bytes); 'int64' for shapes; 'float-data' stores float_data. */
-  type?: 'float' | 'int64' | 'float-data' | 'double' | 'float16-raw';
+  type?: 'float' | 'int64' | 'int32' | 'bool' | 'float-data' | 'double' | 'float16-raw';
   /** Marks the tensor as stored in an external file (for testing that such models are refused). */
   external?: string;
 }
@@ -54,10 +55,20 @@ function tensorMessage(t: OnnxInitializer): TensorMessage {
     case 'int64': {
       const raw = new Uint8Array(n * 8);
       const v = new DataView(raw.buffer);
-      for (let i = 0; i < n; i++) v.setBigInt64(i * 8, BigInt(t.data[i]), true);
+      for (let i = 0; i < n; i++) v.setBigInt64(i * 8, t.data[i] >= 2 ** 63 ? 2n ** 63n - 1n : t.data[i] <= -(2 ** 63) ? -(2n ** 63n) : BigInt(t.data[i]), true);
       msg = { ...base, dataType: DataType.INT64, rawData: raw };
       break;
     }
+    case 'int32': {
+      const raw = new Uint8Array(n * 4);
+      const v = new DataView(raw.buffer);
+      for (let i = 0; i < n; i++) v.setInt32(i * 4, t.data[i], true);
+      msg = { ...base, dataType: DataType.INT32, rawData: raw };
+      break;
+    }
+    case 'bool':
+      msg = { ...base, dataType: DataType.BOOL, rawData: Uint8Array.from(Array.from(t.data, (x) => (x ? 1 : 0))) };
+      break;
     case 'float-data':
       msg = { ...base, dataType: DataType.FLOAT, floatData: Array.from(t.data) };
       break;

@@ -4,7 +4,7 @@
 
 import type { Engine } from '../engine.js';
 import { describe } from '../ops/args.js';
-import { planGraph } from './graph.js';
+import { prepareGraph } from './graph.js';
 import { OnnxModel } from './model.js';
 import { decodeModel, type ModelMessage } from './schema.js';
 import { failLoad, OnnxLoadError } from './values.js';
@@ -16,7 +16,15 @@ export interface LoadOnnxModelOptions {
   engine?: Engine;
   /** fetch to use for http(s) and browser URLs (default: globalThis.fetch). */
   fetch?: typeof fetch;
+  /**
+   * Check and plan the model now for these input shapes ({ name: [...] }, or a list of such): the
+   * graph's symbolic dimensions are otherwise bound from the tensors at the first run with each shape.
+   */
+  inputShapes?: Record<string, readonly number[]> | Record<string, readonly number[]>[];
 }
+
+/** What parseOnnxModel takes of loadOnnxModel's options. */
+export type ParseOnnxModelOptions = Pick<LoadOnnxModelOptions, 'inputShapes'>;
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
 const dynamicImport = (specifier: string): Promise<any> => import(/* @vite-ignore */ specifier);
@@ -59,9 +67,16 @@ async function bytesOf(source: OnnxModelSource, options: LoadOnnxModelOptions): 
   return failLoad(`source must be the bytes of a .onnx file (ArrayBuffer or typed array), or its URL or path, got ${describe(source)}`);
 }
 
-/** Decodes and checks ONNX bytes: every operator, attribute and shape (synchronous, no GPU). */
-export function parseOnnxModel(bytes: Uint8Array): OnnxModel {
+/**
+ * Decodes and checks ONNX bytes: every operator, attribute and shape (synchronous, no GPU). A model
+ * with symbolic dimensions (other than the batch) is planned at its first run with each input
+ * shape, or here for `inputShapes`.
+ */
+export function parseOnnxModel(bytes: Uint8Array, options: ParseOnnxModelOptions = {}): OnnxModel {
   if (!(bytes instanceof Uint8Array)) failLoad(`bytes must be a Uint8Array, got ${describe(bytes)}`);
+  if (options === null || typeof options !== 'object') failLoad(`options must be an object, got ${describe(options)}`);
+  const shapes = options.inputShapes;
+  if (shapes !== undefined && (shapes === null || typeof shapes !== 'object')) failLoad(`inputShapes must be { input name: shape } (or a list of them), got ${describe(shapes)}`);
   if (bytes.length === 0) failLoad('the file is empty');
   let model: ModelMessage;
   try {
@@ -70,7 +85,7 @@ export function parseOnnxModel(bytes: Uint8Array): OnnxModel {
     return failLoad(`not an ONNX model (the protobuf does not decode: ${(e as Error).message})`);
   }
   if (!model.graph) failLoad('not an ONNX model (no graph in the ModelProto)');
-  return new OnnxModel(planGraph(model));
+  return new OnnxModel(prepareGraph(model), shapes === undefined ? [] : Array.isArray(shapes) ? shapes : [shapes]);
 }
 
 /**
@@ -81,7 +96,7 @@ export function parseOnnxModel(bytes: Uint8Array): OnnxModel {
  */
 export async function loadOnnxModel(source: OnnxModelSource, options: LoadOnnxModelOptions = {}): Promise<OnnxModel> {
   if (options === null || typeof options !== 'object') failLoad(`options must be an object, got ${describe(options)}`);
-  const model = parseOnnxModel(await bytesOf(source, options));
+  const model = parseOnnxModel(await bytesOf(source, options), { inputShapes: options.inputShapes });
   if (options.engine) model.to(options.engine);
   return model;
 }

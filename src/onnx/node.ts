@@ -26,6 +26,11 @@ export interface NodeCtx {
   producer(value: string): Step | undefined;
   /** How many node inputs (and graph outputs) read this value. */
   uses(value: string): number;
+  /**
+   * Handlers that turn the shape of a computed value into a constant (Shape, Size, Squeeze without
+   * axes) call this: with a dynamic batch the plan then depends on the batch, and is made per batch.
+   */
+  readsShape(x: Input): void;
 }
 
 export type Planned =
@@ -65,11 +70,21 @@ export function dynamic(c: NodeCtx, i: number, what: string): Input {
   return input(c, i, what);
 }
 
-/** An input that must be known at load time (an initializer or a Constant). */
+/**
+ * An input that must be known while planning: an initializer, a Constant, or computed from them and
+ * from shapes (a shape subgraph, folded per input shape).
+ */
 export function constant(c: NodeCtx, i: number, what: string): ConstTensor {
   const x = input(c, i, what);
-  if (!x.const) fail(c, `input ${i} (${what}, '${x.name}') must be a constant (an initializer or a Constant node); it is computed at run time`);
-  return x.const;
+  if (!x.const) {
+    const p = c.producer(x.name);
+    fail(
+      c,
+      `input ${i} (${what}, '${x.name}') must be a constant (an initializer, a Constant node, or computed from them and from shapes while planning); ` +
+        `it is computed from tensor values at run time (${p ? `by node '${p.name}' (${p.opType})` : 'a model input'})`,
+    );
+  }
+  return x.const!;
 }
 
 export function optionalConstant(c: NodeCtx, i: number, what: string): ConstTensor | null {

@@ -10,6 +10,12 @@ import { constantOp, dropout, flatten, identity, reshape, transpose } from './op
 import { globalPool, pool } from './operators/pool.js';
 import { resize, upsample } from './operators/resize.js';
 import { elu, hardSigmoid, hardSwish, plainUnary, selu } from './operators/unary.js';
+import { constantOfShape, FOLDERS, range, shapeOp, sizeOp, squeeze, unsqueeze } from './operators/shape.js';
+import { cast, equal } from './operators/compare.js';
+import { convTranspose } from './operators/conv-transpose.js';
+import { pad } from './operators/pad.js';
+import { reduceOp } from './operators/reduce.js';
+import { slice, split } from './operators/split.js';
 
 export type { Input, NodeCtx, Planned } from './node.js';
 
@@ -55,6 +61,25 @@ export const HANDLERS: Record<string, Handler> = {
   Min: variadic('minimum'),
   Sum: variadic('add'),
   Pow: pow,
+  // Shape subgraphs (operators/shape.ts); Gather, Slice, Cast, ... on constants are FOLDERS there.
+  Shape: shapeOp,
+  Size: sizeOp,
+  ConstantOfShape: constantOfShape,
+  Range: range,
+  Unsqueeze: unsqueeze,
+  Squeeze: squeeze,
+  // The data path of real exports (operators/conv-transpose.ts, pad.ts, split.ts, reduce.ts, compare.ts).
+  ConvTranspose: convTranspose,
+  Pad: pad,
+  Split: split,
+  Slice: slice,
+  ReduceSum: reduceOp('sum'),
+  ReduceMean: reduceOp('mean'),
+  ReduceMax: reduceOp('max'),
+  ReduceMin: reduceOp('min'),
+  Equal: equal,
+  Cast: cast,
 };
 
-export const SUPPORTED_OPS = Object.keys(HANDLERS);
+/** Every operator: HANDLERS, and the ones evaluated only while planning (on constants and shapes: Gather, Slice, Cast, ...). */
+export const SUPPORTED_OPS = [...new Set([...Object.keys(HANDLERS), ...Object.keys(FOLDERS)])];

@@ -16,10 +16,27 @@ export const failLoad = (message: string): never => {
 /** A constant: float data (integer tensors are converted exactly up to 2^53) and its shape. */
 export interface ConstTensor {
   data: Float32Array;
-  /** Exact values for integer tensors (Reshape shapes), else undefined. */
+  /** Exact values for integer (and BOOL) tensors (Reshape shapes, shape subgraphs), else undefined. */
   ints?: number[];
   shape: number[];
   dataType: number;
+  /**
+   * Set when an INT64 (or UINT64) value is 2^53 or more in magnitude: `ints` then holds the nearest
+   * double, which is only good where any huge value means the same (Slice's starts and ends, clamped).
+   * Everything else that reads the tensor refuses it, naming the node.
+   */
+  inexact?: boolean;
+}
+
+/** The integer element types a ConstTensor keeps exactly in `ints` (BOOL as 0 and 1). */
+export const INTEGER_TYPES: ReadonlySet<number> = new Set([DataType.INT64, DataType.INT32, DataType.BOOL, DataType.INT8, DataType.UINT8, 4, 5, 12, 13]);
+
+/** The first value of an inexact (beyond 2^53) integer tensor, for error messages. */
+export function inexactValue(t: ConstTensor): string {
+  const v = t.ints?.find((x) => !Number.isSafeInteger(x));
+  if (v === undefined) return '';
+  // The nearest double of the file's value (exact when the value is one).
+  return v >= 2 ** 63 ? '9223372036854775807 (INT64_MAX)' : v <= -(2 ** 63) ? '-9223372036854775808 (INT64_MIN)' : BigInt(v).toString();
 }
 
 const littleEndian = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -84,11 +101,39 @@ export function readTensor(t: TensorMessage, where: string): ConstTensor {
       values = ints;
       break;
     }
+    case DataType.BOOL:
+    case DataType.INT8:
+    case DataType.UINT8:
+    case 4: // UINT16
+    case 5: {
+      // INT16: all of these sit in int32_data, or one or two little-endian bytes each in raw_data.
+      const bytes = type === 4 || type === 5 ? 2 : 1;
+      if (raw) {
+        const v = need(bytes);
+        ints = Array.from({ length: count }, (_, i) =>
+          type === DataType.INT8 ? v.getInt8(i) : type === 5 ? v.getInt16(i * 2, true) : type === 4 ? v.getUint16(i * 2, true) : v.getUint8(i));
+      } else ints = [...(t.int32Data ?? [])];
+      if (type === DataType.BOOL) ints = ints.map((x) => (x ? 1 : 0));
+      values = ints;
+      break;
+    }
+    case 12: // UINT32
+    case 13: {
+      // UINT64: uint64_data, or raw.
+      if (raw) {
+        const v = need(type === 12 ? 4 : 8);
+        ints = Array.from({ length: count }, (_, i) => (type === 12 ? v.getUint32(i * 4, true) : Number(v.getBigUint64(i * 8, true))));
+      } else ints = (t.uint64Data ?? []).map(Number);
+      values = ints;
+      break;
+    }
     default:
-      return failLoad(`${where} has data type ${DATA_TYPE_NAMES[type] ?? type}; Condense reads FLOAT, DOUBLE, FLOAT16, INT32 and INT64 tensors`);
+      return failLoad(`${where} has data type ${DATA_TYPE_NAMES[type] ?? type}; Condense reads FLOAT, DOUBLE, FLOAT16, BOOL and integer tensors`);
   }
   if (values.length !== count) failLoad(`${where} holds ${values.length} values; shape [${shape.join(',')}] needs ${count}`);
-  return { data: Float32Array.from(values), ints, shape, dataType: type };
+  // int64 values past 2^53 (INT64_MAX as "to the end" in Slice, ...) do not fit a double exactly.
+  const inexact = ints?.some((x) => !Number.isSafeInteger(x)) ?? false;
+  return { data: Float32Array.from(values), ints, shape, dataType: type, ...(inexact ? { inexact } : {}) };
 }
 
 /** A node's attributes by name, with typed getters that name the node and attribute in errors. */

@@ -29,6 +29,35 @@ import transposeWgsl from '../../shaders/transpose.wgsl?raw';
 import unaryWgsl from '../../shaders/unary.wgsl?raw';
 import zeroPad2dWgsl from '../../shaders/zero_pad2d.wgsl?raw';
 import optimizerUpdateWgsl from '../../shaders/optimizer_update.wgsl?raw';
+import conv2dTransposeWgsl from '../../shaders/conv2d_transpose.wgsl?raw';
+import equalWgsl from '../../shaders/equal.wgsl?raw';
+import padWgsl from '../../shaders/pad.wgsl?raw';
+import reduceAxesWgsl from '../../shaders/reduce_axes.wgsl?raw';
+import sliceWgsl from '../../shaders/slice.wgsl?raw';
+// backward/dense.ts, activation.ts, loss.ts, reduce.ts
+import accuracyWgsl from '../../shaders/accuracy.wgsl?raw';
+import activationBackwardWgsl from '../../shaders/activation_backward.wgsl?raw';
+import concatBackwardWgsl from '../../shaders/concat_backward.wgsl?raw';
+import denseBackwardDataWgsl from '../../shaders/dense_backward_data.wgsl?raw';
+import denseBackwardWeightsWgsl from '../../shaders/dense_backward_weights.wgsl?raw';
+import globalAvgPoolBackwardWgsl from '../../shaders/global_avg_pool_backward.wgsl?raw';
+import globalMaxPoolBackwardWgsl from '../../shaders/global_max_pool_backward.wgsl?raw';
+import lossElementwiseWgsl from '../../shaders/loss_elementwise.wgsl?raw';
+import lossRowsWgsl from '../../shaders/loss_rows.wgsl?raw';
+import softmaxBackwardWgsl from '../../shaders/softmax_backward.wgsl?raw';
+import sumOverRowsWgsl from '../../shaders/sum_over_rows.wgsl?raw';
+// backward/conv.ts, pool.ts, dropout.ts, batchnorm.ts
+import avgPoolBackwardWgsl from '../../shaders/avg_pool2d_backward.wgsl?raw';
+import batchNormApplyWgsl from '../../shaders/batch_norm_apply.wgsl?raw';
+import batchNormBackwardWgsl from '../../shaders/batch_norm_backward.wgsl?raw';
+import channelSumsWgsl from '../../shaders/channel_sums.wgsl?raw';
+import conv2dBackpropFilterWgsl from '../../shaders/conv2d_backprop_filter.wgsl?raw';
+import conv2dBackpropInputWgsl from '../../shaders/conv2d_backprop_input.wgsl?raw';
+import dropoutWgsl from '../../shaders/dropout.wgsl?raw';
+import dropoutBackwardWgsl from '../../shaders/dropout_backward.wgsl?raw';
+import maxPoolBackwardWgsl from '../../shaders/max_pool2d_backward.wgsl?raw';
+import movingAverageWgsl from '../../shaders/moving_average.wgsl?raw';
+import sumSlicesWgsl from '../../shaders/sum_slices.wgsl?raw';
 import type { KernelDef } from '../gpu/program.js';
 
 // The tree kernels come in two ways to combine their slices: WGSL needs `enable subgroups`
@@ -73,6 +102,42 @@ export const kernels = {
   resize2d: { name: 'resize2d', shader: resize2dWgsl, inputs: ['x'] },
   // broadcast.ts
   broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
+  // conv-transpose.ts, pad.ts, slice.ts, reduce.ts, compare.ts
+  conv2dTranspose: { name: 'conv2d_transpose', shader: conv2dTransposeWgsl, inputs: ['x', 'filter', 'bias'] },
+  pad: { name: 'pad', shader: padWgsl, inputs: ['x'] },
+  slice: { name: 'slice', shader: sliceWgsl, inputs: ['x'] },
+  reduceAxes: { name: 'reduce_axes', shader: reduceAxesWgsl, inputs: ['x'] },
+  equal: { name: 'equal', shader: equalWgsl, inputs: ['a', 'b'] },
   // backward/optimizer.ts
   optimizerUpdate: { name: 'optimizer_update', shader: optimizerUpdateWgsl, inputs: ['grad', 'weight', 'slot1', 'slot2'] },
+  // backward/dense.ts
+  denseBackwardData: { name: 'dense_backward_data', shader: denseBackwardDataWgsl, inputs: ['dy', 'weights'] },
+  denseBackwardWeights: { name: 'dense_backward_weights', shader: denseBackwardWeightsWgsl, inputs: ['x', 'dy'] },
+  // backward/activation.ts
+  activationBackward: { name: 'activation_backward', shader: activationBackwardWgsl, inputs: ['input', 'dy'] },
+  softmaxBackward: { name: 'softmax_backward', shader: softmaxBackwardWgsl, inputs: ['y', 'dy'] },
+  // backward/loss.ts (two outputs: dPred, then the per-element or per-row terms)
+  lossElementwise: { name: 'loss_elementwise', shader: lossElementwiseWgsl, inputs: ['yTrue', 'yPred'] },
+  lossRows: { name: 'loss_rows', shader: lossRowsWgsl, inputs: ['yTrue', 'yPred'] },
+  accuracy: { name: 'accuracy', shader: accuracyWgsl, inputs: ['yTrue', 'yPred'] },
+  // backward/reduce.ts
+  sumOverRows: { name: 'sum_over_rows', shader: sumOverRowsWgsl, inputs: ['x'] },
+  globalAvgPoolBackward: { name: 'global_avg_pool_backward', shader: globalAvgPoolBackwardWgsl, inputs: ['dy'] },
+  globalMaxPoolBackward: { name: 'global_max_pool_backward', shader: globalMaxPoolBackwardWgsl, inputs: ['x', 'pooled', 'dy', 'counts'] },
+  concatBackward: { name: 'concat_backward', shader: concatBackwardWgsl, inputs: ['x'] },
+  // backward/conv.ts (sliced reductions: channel_sums or conv2d_backprop_filter, then sum_slices)
+  conv2dBackpropInput: { name: 'conv2d_backprop_input', shader: conv2dBackpropInputWgsl, inputs: ['dy', 'filter'] },
+  conv2dBackpropFilter: { name: 'conv2d_backprop_filter', shader: conv2dBackpropFilterWgsl, inputs: ['x', 'dy'] },
+  channelSums: { name: 'channel_sums', shader: channelSumsWgsl, inputs: ['a', 'b', 'mean', 'variance'] },
+  sumSlices: { name: 'sum_slices', shader: sumSlicesWgsl, inputs: ['partials'] },
+  // backward/pool.ts
+  maxPool2dBackward: { name: 'max_pool2d_backward', shader: maxPoolBackwardWgsl, inputs: ['dy', 'indices'] },
+  avgPool2dBackward: { name: 'avg_pool2d_backward', shader: avgPoolBackwardWgsl, inputs: ['dy'] },
+  // backward/dropout.ts (dropout: two outputs, y then the mask)
+  dropout: { name: 'dropout', shader: dropoutWgsl, inputs: ['x'] },
+  dropoutBackward: { name: 'dropout_backward', shader: dropoutBackwardWgsl, inputs: ['dy', 'mask'] },
+  // backward/batchnorm.ts
+  batchNormApply: { name: 'batch_norm_apply', shader: batchNormApplyWgsl, inputs: ['x', 'mean', 'variance', 'gamma', 'beta'] },
+  batchNormBackward: { name: 'batch_norm_backward', shader: batchNormBackwardWgsl, inputs: ['x', 'dy', 'mean', 'variance', 'gamma', 'dBeta', 'dGamma'] },
+  movingAverage: { name: 'moving_average', shader: movingAverageWgsl, inputs: ['moving', 'batch'] },
 } as const satisfies Record<string, KernelDef>;
