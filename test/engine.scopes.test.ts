@@ -1,7 +1,7 @@
 // engine.tidy / keep (scoped disposal, which is what lets a submit fuse a chain without
 // hand-written disposes) and ahead-of-time compilation (engine.precompile, model.ready()).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2d, createEngine, dense, FunctionalModel, globalAvgPool2d, loadLayersModel, reference, sequential, type Engine, type Tensor } from '../src/index.js';
+import { buildOnnxModel, conv2d, createEngine, dense, FunctionalModel, globalAvgPool2d, loadLayersModel, loadOnnxModel, reference, sequential, type Engine, type Tensor } from '../src/index.js';
 import { saveToMemory, tf, tfCpu } from './helpers/tfjs-models.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { gpuEngine } from './helpers/gpu.js';
@@ -112,6 +112,28 @@ describe('compiling ahead of the first run', () => {
       const t = engine.tensor(randomData(960, rng(7)), [1, 20, 16, 3]);
       await (model.predict(t) as Tensor).read();
       expect(engine.stats().pipelines).toBe(compiled);
+    } finally {
+      engine.destroy();
+    }
+  });
+
+  it('an ONNX model planned for a new size inside tidy keeps its weights for the next run', async () => {
+    const engine = await createEngine();
+    try {
+      const spec = {
+        opset: 17,
+        inputs: [{ name: 'x', shape: ['n', 2, 'h', 'w'] }],
+        outputs: [{ name: 'y' }],
+        initializers: [{ name: 'k', shape: [3, 2, 3, 3], data: randomData(54, rng(8)) }],
+        nodes: [{ op: 'Conv', inputs: ['x', 'k'], outputs: ['y'], attrs: { pads: { ints: [1, 1, 1, 1] } }, name: 'conv' }],
+      };
+      const model = await loadOnnxModel(buildOnnxModel(spec), { engine });
+      const host = { data: randomData(2 * 5 * 6, rng(9)), shape: [1, 2, 5, 6] };
+      const x = engine.tensor(host.data, host.shape);
+      const first = engine.tidy(() => model.predict(x)); // plans [1,2,5,6] and uploads the weights here
+      const want = await first.read();
+      const second = model.predict(x);
+      expectClose(await second.read(), want, { atol: 1e-6 }, 'second run after tidy');
     } finally {
       engine.destroy();
     }

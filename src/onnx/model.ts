@@ -219,7 +219,8 @@ export class OnnxModel {
   private upload(w: ConstTensor): Tensor {
     let t = this.uploaded.get(w);
     if (!t) {
-      t = this.engine!.tensor(w.data, w.shape.length === 0 ? [1] : w.shape);
+      // Kept: a plan made inside the caller's engine.tidy (a first run at a new size) must not lose its weights.
+      t = this.engine!.keep(this.engine!.tensor(w.data, w.shape.length === 0 ? [1] : w.shape));
       this.uploaded.set(w, t);
     }
     return t;
