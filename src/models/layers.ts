@@ -12,6 +12,7 @@ import { convGeometry, convOutShape } from '../ops/conv2d.js';
 import { poolGeometry, poolOutShape } from '../ops/pool.js';
 import { normalizePadding, type Pair, type Padding } from '../ops/window.js';
 import type { Tensor } from '../tensor.js';
+import type { LayerGradInput, LayerGradOutput, TrainingForward, TrainingStep } from '../training/layer-grad.js';
 
 /** Where a layer sits in the filter -> detect -> condense loop, for summaries and pages. */
 export type Stage = 'input' | 'filter' | 'detect' | 'condense' | 'classify' | 'reshape' | 'identity';
@@ -39,6 +40,8 @@ export abstract class Layer {
   readonly inputShape?: number[];
   /** Set by a loader: what was folded into this layer (e.g. a BatchNormalization). */
   note = '';
+  /** Keras `trainable`: false leaves this layer's weights as they are during fit. */
+  trainable = true;
 
   constructor(options: LayerOptions = {}) {
     checkOptions(options, 'layer');
@@ -78,6 +81,16 @@ export abstract class Layer {
 
   /** The layer's options, for summaries. */
   abstract config(): Record<string, unknown>;
+
+  // Training (src/training/). A layer without `backward` cannot be trained through: fit names it.
+
+  /** The forward in training mode; by default the inference forward (Dropout and the like override it). */
+  applyTraining(engine: Engine, xs: readonly Tensor[], weights: readonly Tensor[], _step: TrainingStep): TrainingForward {
+    return { y: this.apply(engine, xs, weights) };
+  }
+
+  /** dLoss/dinputs and dLoss/dweights from dLoss/doutput; undefined where the layer has no backward kernel. */
+  backward?(engine: Engine, g: LayerGradInput): LayerGradOutput;
 }
 
 function checkUnits(value: unknown, op: string, name: string): number {

@@ -3,6 +3,7 @@
 import type { Engine } from '../engine.js';
 import type { HostTensor } from '../reference/index.js';
 import type { Tensor } from '../tensor.js';
+import type { LayerGradInput, LayerGradOutput, TrainingForward, TrainingStep } from '../training/layer-grad.js';
 import { fail } from '../ops/args.js';
 import { Layer, type Stage, type WeightSpec } from './layers.js';
 
@@ -17,6 +18,10 @@ export interface OpSpec {
   shape(inputs: readonly (readonly number[])[]): number[];
   gpu(engine: Engine, xs: readonly Tensor[], ws: readonly Tensor[]): Tensor;
   cpu(xs: readonly HostTensor[], ws: readonly Float32Array[]): HostTensor;
+  /** Training-mode forward, where it differs from gpu (see Layer.applyTraining). */
+  train?(engine: Engine, xs: readonly Tensor[], ws: readonly Tensor[], step: TrainingStep): TrainingForward;
+  /** The backward (see Layer.backward); absent: the layer cannot be trained through. */
+  backward?(engine: Engine, g: LayerGradInput): LayerGradOutput;
 }
 
 export class OpLayer extends Layer {
@@ -29,6 +34,11 @@ export class OpLayer extends Layer {
     this.className = spec.className;
     this.nameStem = spec.className.toLowerCase();
     this.stage = spec.stage;
+    if (spec.backward) this.backward = (engine, g) => spec.backward!(engine, g);
+  }
+
+  override applyTraining(engine: Engine, xs: readonly Tensor[], weights: readonly Tensor[], step: TrainingStep): TrainingForward {
+    return this.spec.train ? this.spec.train(engine, xs, weights, step) : { y: this.apply(engine, xs, weights) };
   }
 
   private checkArity(n: number): void {
