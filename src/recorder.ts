@@ -50,6 +50,11 @@ export class Recorder implements TensorOwner {
     return this.dispatcher.workgroupSize;
   }
 
+  /** The most workgroups a fixed grid may have along one dimension. */
+  get maxWorkgroupsPerDimension(): number {
+    return this.dispatcher.maxPerDim;
+  }
+
   /** Uploads `data` as a GPU tensor of `shape`. */
   tensor(data: Float32Array, shape: readonly number[]): Tensor {
     const op = 'tensor';

@@ -78,7 +78,7 @@ export class Dispatcher {
   private counters = { submits: 0, dispatches: 0 };
   profiler: PassProfiler | null = null;
 
-  constructor(readonly device: GPUDevice, readonly workgroupSize: number, private readonly maxPerDim: number, private readonly rewrite?: RewritePass) {
+  constructor(readonly device: GPUDevice, readonly workgroupSize: number, readonly maxPerDim: number, private readonly rewrite?: RewritePass) {
     this.pool = new BufferPool(device);
   }
 

@@ -107,6 +107,44 @@ export function conv2dProgram(g: ConvGeometry, hasBias: boolean, activation: Act
   };
 }
 
+/** 1x1 convolutions at stride 1 without padding, whose pixels are the rows of one matrix product. */
+export function pointwise(g: ConvGeometry): boolean {
+  return g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1
+    && g.padTop === 0 && g.padLeft === 0 && g.padBottom === 0 && g.padRight === 0 && g.inChannels % 4 === 0;
+}
+
+/** conv2d_pointwise: 8 pixels x 8 output channels per invocation over the flattened N * H * W pixels. */
+export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program {
+  const pixels = g.batch * g.outHeight * g.outWidth;
+  return {
+    kernel: kernels.conv2dPointwise,
+    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation] },
+    invocations: 0,
+    fixedGrid: [Math.ceil(Math.ceil(pixels / 8) / workgroupSize), Math.ceil(g.outChannels / 8), 1],
+    uniforms: [pixels, g.inChannels, g.outChannels],
+  };
+}
+
+/** Depthwise NHWC convolutions the vec4 kernel takes: one filter per channel (multiplier 1), channels in quads. */
+export function depthwiseVec4(g: ConvGeometry): boolean {
+  return g.layout === 'NHWC' && g.groups === g.inChannels && g.outChannels === g.inChannels && g.inChannels % 4 === 0;
+}
+
+/** depthwise_conv2d: 4 channels x 4 output columns per invocation, over a grid of output rows. */
+export function depthwiseProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program {
+  const taps3 = g.kernelWidth === 3 && g.dilationWidth === 1 && (g.strideWidth === 1 || g.strideWidth === 2);
+  return {
+    kernel: kernels.depthwiseConv2d,
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation],
+      TAPS3: taps3 ? 1 : 0, STRIDE: taps3 ? g.strideWidth : 1,
+    },
+    invocations: 0,
+    row: { elems: g.outWidth * g.outChannels, perRow: Math.ceil(g.outWidth / 4) * (g.outChannels / 4) },
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g)],
+  };
+}
+
 export interface ConvPoolFusion {
   /** The 2 x 2, stride 2 max pool's NHWC geometry over the conv output. */
   pool: WindowGeometry;
@@ -182,6 +220,15 @@ export function conv2d(rec: Recorder, x: Tensor, filter: FilterInput, options: E
   const blockable = g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1;
   // Either kernel's output may still fuse with a following relu / 2x2 pool (as conv2d_block).
   const note = blockable ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
+  if (depthwiseVec4(g)) {
+    return rec.runAll(op, depthwiseProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, { extras })[0];
+  }
+  if (blockable && pointwise(g)) {
+    const program = conv2dPointwiseProgram(g, bias !== null, activation, wg);
+    if (program.fixedGrid!.every((d) => d <= rec.maxWorkgroupsPerDimension)) {
+      return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, note })[0];
+    }
+  }
   if (blockable && blockKernelPays(g, wg)) {
     const program = conv2dBlockProgram(g, bias !== null, activation, wg, stageFilter);
     return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }], note })[0];

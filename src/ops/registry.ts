@@ -6,6 +6,8 @@ import clipWgsl from '../../shaders/clip.wgsl?raw';
 import concatWgsl from '../../shaders/concat.wgsl?raw';
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
 import convBlockWgsl from '../../shaders/conv2d_block.wgsl?raw';
+import convPointwiseWgsl from '../../shaders/conv2d_pointwise.wgsl?raw';
+import depthwiseConv2dWgsl from '../../shaders/depthwise_conv2d.wgsl?raw';
 import copyWgsl from '../../shaders/copy.wgsl?raw';
 import denseWgsl from '../../shaders/dense.wgsl?raw';
 import globalAvgPoolWgsl from '../../shaders/global_avg_pool2d.wgsl?raw';
@@ -69,6 +71,8 @@ export const kernels = {
   // conv2d.ts
   conv2d: { name: 'conv2d', shader: conv2dWgsl, inputs: ['x', 'filter', 'bias'] },
   conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2dPointwise: { name: 'conv2d_pointwise', shader: convPointwiseWgsl, inputs: ['x', 'filter', 'bias'] },
+  depthwiseConv2d: { name: 'depthwise_conv2d', shader: depthwiseConv2dWgsl, inputs: ['x', 'filter', 'bias'] },
   // pool.ts
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },

@@ -1,0 +1,59 @@
+// The 1x1 convolution kernel (shaders/conv2d_pointwise.wgsl: the pixels of an NHWC map as the rows
+// of one matrix product) against the reference over a seeded grid: pixel counts that leave a
+// partial block of 8, output channels that leave half an octet, batches, bias and each epilogue
+// activation; and a following relu and 2x2 max pool still fused (the fusion pass rewrites it).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reference, type Engine } from '../src/index.js';
+import { expectClose, randomData, rng } from './helpers/compare.js';
+import { gpuEngine } from './helpers/gpu.js';
+
+const TOL = { atol: 1e-4, rtol: 1e-4 };
+const pick = <T>(random: () => number, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+
+describe('conv2d 1x1, pointwise kernel', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await gpuEngine();
+  });
+
+  it('hand-worked: 3 pixels, 4 channels in, 4 out', async () => {
+    // filter[ci][co] = 1 where co == ci, plus 10 from channel 0 to channel 3: out = x, with
+    // channel 3 gaining 10 * channel 0; bias [0, 0, 0, 1].
+    const x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, -1, -2, -3, -4]);
+    const f = new Float32Array(16);
+    for (let c = 0; c < 4; c++) f[c * 4 + c] = 1;
+    f[0 * 4 + 3] = 10;
+    const y = await engine.conv2d(engine.tensor(x, [1, 1, 3, 4]), { data: f, shape: [1, 1, 4, 4] }, { bias: [0, 0, 0, 1] }).read();
+    expectClose(y, [1, 2, 3, 15, 5, 6, 7, 59, -1, -2, -3, -13], TOL, '1x1');
+  });
+
+  it('GPU vs reference: 60 seeded cases', async () => {
+    for (let s = 0; s < 60; s++) {
+      const random = rng(s);
+      const shape = [1 + Math.floor(random() * 3), 1 + Math.floor(random() * 9), 1 + Math.floor(random() * 11), pick(random, [4, 8, 12, 32, 36])];
+      const cout = pick(random, [4, 8, 12, 20, 64]);
+      const activation = pick(random, ['linear', 'relu', 'relu6', 'hardSwish'] as const);
+      const padding = pick(random, ['valid', 'same'] as const);
+      const x = { data: randomData(shape.reduce((a, b) => a * b, 1), random, -3, 3), shape };
+      const f = { data: randomData(shape[3] * cout, random, -1, 1), shape: [1, 1, shape[3], cout] };
+      const bias = random() < 0.6 ? randomData(cout, random, -1, 1) : undefined;
+      const want = reference.conv2d(x, f, { padding, bias, activation });
+      const t = engine.tensor(x.data, x.shape);
+      const y = engine.conv2d(t, f, { padding, bias, activation });
+      expectClose(await y.read(), want.data, TOL, `case ${s}: x ${shape} -> ${cout} ${activation} bias ${bias !== undefined}`);
+      t.dispose();
+      y.dispose();
+    }
+    expect(engine.stats().pipelineKeys.some((k) => k.startsWith('conv2d_pointwise'))).toBe(true);
+  });
+
+  it('a following relu and 2x2 max pool, inside tidy, still match the reference', async () => {
+    const random = rng(99);
+    const x = { data: randomData(2 * 8 * 10 * 8, random, -3, 3), shape: [2, 8, 10, 8] };
+    const f = { data: randomData(8 * 16, random, -1, 1), shape: [1, 1, 8, 16] };
+    const want = reference.maxPool2d(reference.relu(reference.conv2d(x, f, {})), { poolSize: 2 });
+    const t = engine.tensor(x.data, x.shape);
+    const y = engine.tidy(() => engine.maxPool2d(engine.relu(engine.conv2d(t, f)), { poolSize: 2 }));
+    expectClose(await y.read(), want.data, TOL, 'conv 1x1 -> relu -> maxPool');
+  });
+});
