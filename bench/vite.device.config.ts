@@ -15,7 +15,9 @@ export default defineConfig({
     target: 'node20',
     rollupOptions: {
       input: { cli: 'bench/cli.ts', check: 'bench/device-check.ts' },
-      external: [/^webgpu$/, /^node:/],
+      // The model cases' browser driver and peers (Vite, Playwright, onnxruntime-web) stay out: the
+      // CLI loads them only for --models, which needs node_modules.
+      external: [/^webgpu$/, /^node:/, /^vite$/, /^playwright-core$/, /^@playwright\//, /^onnxruntime-web/],
       output: { entryFileNames: '[name].js' },
     },
   },

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
+import { ENGINE_COLUMNS } from '../bench/model-table.js';
 import { COLUMNS } from '../bench/table.js';
 
 const CASE_IDS = ['maxpool2', 'maxpool3', 'avgpool2', 'gap', 'gmp', 'maxpool2-nchw', 'avgpool2-nchw', 'gap-nchw', 'conv3x3', 'lesson'];
@@ -44,5 +45,37 @@ test('the profile page runs the small preset beside tfjs-webgpu and exports its 
   expect(report.environment.condense).toMatch(/^\d+\.\d+\.\d+/);
   expect(report.cases.map((c: { id: string }) => c.id)).toEqual(CASE_IDS);
   for (const c of report.cases) expect(c.match).toMatchObject({ tfjs: { ok: true }, cpu: { ok: true } });
+  expect(errors).toEqual([]);
+});
+
+test('the profile page runs the small model preset on every engine, outputs matching Condense', async ({ page }) => {
+  test.setTimeout(300_000); // onnxruntime-web compiles 25 MB of wasm, and SwiftShader every pipeline
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/profile.html?preset=small');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await page.click('#run-models');
+  await expect(page.locator('body')).toHaveAttribute('data-models', /done|error/, { timeout: 280_000 });
+  await expect(page.locator('#status')).toHaveText('models done; every output matches');
+  const read = (id: string) => page.locator(`#${id} tbody tr`).evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
+  const heads = await page.locator('#model-engines thead th').allTextContents();
+  expect(heads).toEqual(ENGINE_COLUMNS.map((c) => c.header));
+  const rows = await read('model-engines');
+  expect(rows.map((r) => `${r[0]}/${r[1]}`)).toEqual(['digits/condense', 'digits/tfjs-webgpu', 'digits-onnx/condense', 'digits-onnx/ort-webgpu', 'digits-onnx/ort-wasm']);
+  for (const row of rows) {
+    ENGINE_COLUMNS.forEach((col, i) => {
+      if (!col.numeric || row[i] === '-' || row[i] === 'n/a') return;
+      expect(Number(row[i]) > 0, `${row[0]}/${row[1]} ${col.header}: '${row[i]}'`).toBe(true);
+    });
+    // Condense has every figure of its own; the peers' outputs are checked against Condense's.
+    if (row[1] === 'condense') for (const h of ['load ms', 'cold ms', 'warm ms', 'dispatches', 'pipelines', 'peak MiB']) expect(Number(row[heads.indexOf(h)]), h).toBeGreaterThan(0);
+    else expect(row[heads.indexOf('match')]).toMatch(/^ok /);
+  }
+  const ratios = await read('model-ratios');
+  expect(ratios.map((r) => r.slice(0, 2))).toEqual([['digits', 'tfjs-webgpu'], ['digits-onnx', 'ort-webgpu']]);
+  for (const r of ratios) expect(r[2]).toMatch(/^[\d.]+x$/);
+  const report = await page.evaluate(() => window.condenseModelBench!);
+  expect(report.schema).toBe('condense-model-bench/1');
+  expect(report.environment.onnxruntimeWeb).toMatch(/^1\./);
   expect(errors).toEqual([]);
 });

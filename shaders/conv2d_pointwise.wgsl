@@ -9,6 +9,9 @@
 // covers 2 x 4 pixel tiles of a map, and on the last layers of a classifier most of its tiles and
 // workgroup lanes fall outside the map.
 // The block is written out by hand: SwiftShader (CPU) keeps loop-indexed arrays in memory.
+// With RESIDUAL the fusion pass (src/ops/fusion.ts) has folded a following same-shape add into the
+// epilogue (MobileNetV2's project conv + shortcut): out = activation(x * filter + bias) + residual,
+// written once instead of written, read back and written again.
 
 struct Params {
   total: u32,      // (unused: the grid is sized by the host)
@@ -25,12 +28,15 @@ override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
 // 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
 override ACTIVATION: u32;
+override RESIDUAL: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4f>;
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(4) var<uniform> params: Params;
+// The fused add's other operand, shaped like out (the unused binding without RESIDUAL).
+@group(0) @binding(4) var<storage, read> residual: array<vec4f>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 fn is_nan4(v: vec4f) -> vec4<bool> {
   return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
@@ -49,6 +55,14 @@ fn activate(v: vec4f, b: vec4f) -> vec4f {
     return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
   }
   return s;
+}
+
+fn store(at: u32, v: vec4f) {
+  if (RESIDUAL) {
+    out[at] = v + residual[at];
+  } else {
+    out[at] = v;
+  }
 }
 
 fn mac(a: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec4f {
@@ -99,13 +113,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   let n = min(8u, params.pixels - p0);
   let o = p0 * nq;
-  out[o + qa] = activate(a0, ba);
-  if (two) { out[o + qb] = activate(b0, bb); }
-  if (n > 1u) { out[o + nq + qa] = activate(a1, ba); if (two) { out[o + nq + qb] = activate(b1, bb); } }
-  if (n > 2u) { out[o + 2u * nq + qa] = activate(a2, ba); if (two) { out[o + 2u * nq + qb] = activate(b2, bb); } }
-  if (n > 3u) { out[o + 3u * nq + qa] = activate(a3, ba); if (two) { out[o + 3u * nq + qb] = activate(b3, bb); } }
-  if (n > 4u) { out[o + 4u * nq + qa] = activate(a4, ba); if (two) { out[o + 4u * nq + qb] = activate(b4, bb); } }
-  if (n > 5u) { out[o + 5u * nq + qa] = activate(a5, ba); if (two) { out[o + 5u * nq + qb] = activate(b5, bb); } }
-  if (n > 6u) { out[o + 6u * nq + qa] = activate(a6, ba); if (two) { out[o + 6u * nq + qb] = activate(b6, bb); } }
-  if (n > 7u) { out[o + 7u * nq + qa] = activate(a7, ba); if (two) { out[o + 7u * nq + qb] = activate(b7, bb); } }
+  store(o + qa, activate(a0, ba));
+  if (two) { store(o + qb, activate(b0, bb)); }
+  if (n > 1u) { store(o + nq + qa, activate(a1, ba)); if (two) { store(o + nq + qb, activate(b1, bb)); } }
+  if (n > 2u) { store(o + 2u * nq + qa, activate(a2, ba)); if (two) { store(o + 2u * nq + qb, activate(b2, bb)); } }
+  if (n > 3u) { store(o + 3u * nq + qa, activate(a3, ba)); if (two) { store(o + 3u * nq + qb, activate(b3, bb)); } }
+  if (n > 4u) { store(o + 4u * nq + qa, activate(a4, ba)); if (two) { store(o + 4u * nq + qb, activate(b4, bb)); } }
+  if (n > 5u) { store(o + 5u * nq + qa, activate(a5, ba)); if (two) { store(o + 5u * nq + qb, activate(b5, bb)); } }
+  if (n > 6u) { store(o + 6u * nq + qa, activate(a6, ba)); if (two) { store(o + 6u * nq + qb, activate(b6, bb)); } }
+  if (n > 7u) { store(o + 7u * nq + qa, activate(a7, ba)); if (two) { store(o + 7u * nq + qb, activate(b7, bb)); } }
 }

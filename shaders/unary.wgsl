@@ -23,7 +23,7 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 // 0 relu6, 1 elu, 2 selu, 3 tanh, 4 softplus, 5 swish, 6 hardSigmoid, 7 hardSwish, 8 gelu,
-// 9 gelu (tanh form), 10 exp, 11 sqrt, 12 neg, 13 abs.
+// 9 gelu (tanh form), 10 exp, 11 sqrt, 12 neg, 13 abs, 14 log, 15 trunc.
 override OP: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -88,6 +88,26 @@ fn log1p_unit(e: f32) -> f32 {
   let s2 = 0.25 * s_twice * s_twice;
   return s_twice * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0
     + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0 + s2 * (1.0 / 17.0)))))))));
+}
+
+// log(v) for finite v > 0 from its bits (no frexp, which a GPU flushing subnormals would get
+// wrong): v = m 2^k with m in [sqrt(1/2), sqrt 2), log m = log1p(m - 1) (m - 1 exact), and
+// k ln 2 in the two parts above. A subnormal is its integer bits times 2^-149.
+fn log_f(v: f32) -> f32 {
+  var bits = bitcast<u32>(v);
+  var k = 0.0;
+  if ((bits & 0x7f800000u) == 0u) {
+    let whole = f32(bits);
+    bits = bitcast<u32>(whole);
+    k = -149.0;
+  }
+  k += f32(i32((bits >> 23u) & 0xffu) - 127);
+  var m = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);
+  if (m > 1.4142135623730951) {
+    m = 0.5 * m;
+    k += 1.0;
+  }
+  return k * LN2_HI + (k * LN2_LO + log1p_unit(m - 1.0));
 }
 
 // The stable form: e^-|v| never overflows.
@@ -218,6 +238,22 @@ fn apply(v: f32) -> f32 {
         return sqrt(f32(bits * 2u)) * ldexp(1.0, -75);
       }
       return select(sqrt(v), v, inf || zero);
+    }
+    case 14u: { // log: -Inf at 0 (either sign), NaN below 0, +Inf at +Inf
+      let zero = (bitcast<u32>(v) & 0x7fffffffu) == 0u;
+      if (zero) {
+        return -bitcast<f32>(params.inf_bits);
+      }
+      if (neg) {
+        return bitcast<f32>(params.nan_bits);
+      }
+      if (inf) {
+        return v;
+      }
+      return log_f(v);
+    }
+    case 15u: { // trunc (ONNX Cast to an integer type): toward zero, exact; infinities stay
+      return select(trunc(v), v, inf);
     }
     case 12u: { // neg, abs: the sign bit alone, exact for every input
       return bitcast<f32>(bitcast<u32>(v) ^ 0x80000000u);

@@ -35,7 +35,10 @@ import type { PadOptions } from './ops/pad.js';
 import * as reduceOps from './ops/reduce.js';
 import type { ReduceOptions } from './ops/reduce.js';
 import * as sliceOps from './ops/slice.js';
+import * as matmulOps from './ops/matmul.js';
 import type { SliceOptions } from './ops/slice.js';
+import * as gatherOps from './ops/gather.js';
+import type { GatherIndices, GatherOptions } from './ops/gather.js';
 import type { EluOptions, GeluOptions, HardSigmoidOptions } from './ops/unary.js';
 
 export type { EngineConv2dOptions, FilterInput } from './ops/conv2d.js';
@@ -46,6 +49,9 @@ export interface EngineStats extends DispatcherStats {
   liveBuffers: number;
   liveBytes: number;
   pooledBytes: number;
+  /** The most GPU memory the engine's buffers took at once (pooled free ones included), and the most tensors held. */
+  peakBytes: number;
+  peakLiveBytes: number;
 }
 
 /** Owns one GPUDevice: tensors, the recorded op chain, pipelines and pooled buffers. */
@@ -253,6 +259,16 @@ export class Engine {
     return unaryOps.abs(this.rec, x);
   }
 
+  /** Natural log per element: -Inf at ±0, NaN below 0. */
+  log(x: Tensor): Tensor {
+    return unaryOps.log(this.rec, x);
+  }
+
+  /** Rounds toward zero per element (ONNX Cast to an integer type; the result stays float32). */
+  trunc(x: Tensor): Tensor {
+    return unaryOps.trunc(this.rec, x);
+  }
+
   /** a + b with NumPy/ONNX broadcasting; each operand must fit one binding. */
   add(a: Tensor, b: Tensor): Tensor {
     return broadcastBinary(this.rec, 'add', a, b);
@@ -332,9 +348,23 @@ export class Engine {
     return sliceOps.slice(this.rec, x, options);
   }
 
+  /**
+   * ONNX Gather: x's slices along `axis` (default 0) at `indices` (negative from the end); shape
+   * x.shape[:axis] + indices.shape + x.shape[axis+1:]. Host indices out of range are refused; a
+   * Tensor's index that is not an integer in range gives NaN.
+   */
+  gather(x: Tensor, indices: GatherIndices, options?: GatherOptions): Tensor {
+    return gatherOps.gather(this.rec, x, indices, options);
+  }
+
   /** Sum, mean, max or min over `axes` (default all; rank <= 6), keepDims as ONNX's keepdims; max and min propagate NaN. */
   reduce(x: Tensor, options: ReduceOptions): Tensor {
     return reduceOps.reduce(this.rec, x, options);
+  }
+
+  /** NumPy's matmul (ONNX MatMul): [..., M, K] x [..., K, N], batch dimensions broadcast, 1-D operands as a row / column; each operand must fit one binding. */
+  matmul(a: Tensor, b: Tensor): Tensor {
+    return matmulOps.matmul(this.rec, a, b);
   }
 
   /** 1 where a == b with broadcasting, else 0 (IEEE: NaN equals nothing, -0 equals 0); each operand must fit one binding. */
@@ -423,7 +453,7 @@ export class Engine {
 
   stats(): EngineStats {
     const p = this.dispatcher.pool.stats();
-    return { ...this.dispatcher.stats(), buffersCreated: p.created, liveBuffers: p.liveBuffers, liveBytes: p.liveBytes, pooledBytes: p.pooledBytes };
+    return { ...this.dispatcher.stats(), buffersCreated: p.created, liveBuffers: p.liveBuffers, liveBytes: p.liveBytes, pooledBytes: p.pooledBytes, peakBytes: p.peakBytes, peakLiveBytes: p.peakLiveBytes };
   }
 
   destroy(): void {

@@ -37,6 +37,7 @@ export { loadLayersModel, ModelLoadError, SUPPORTED_LAYERS } from './models/load
 export type { LayersModel, LayersModelSource, LayersModelArtifacts, LoadLayersModelOptions } from './models/load-layers.js';
 export { FunctionalModel } from './models/functional.js';
 export type { FunctionalSummaryRow, GraphInput } from './models/functional.js';
+export type { SaveTarget, SaveResult, SaveHandler, SaveArtifacts, SavedModelJson } from './models/save.js';
 export { foldBatchNorm } from './models/fold-batchnorm.js';
 export type { BatchNormParams } from './models/fold-batchnorm.js';
 // ONNX: loading models (NCHW), and the ops they need beyond the core.
@@ -65,3 +66,12 @@ export type { DenseBackwardOptions, DenseGradients } from './ops/backward/dense.
 export type { ActivationBackwardKind, ActivationBackwardOptions } from './ops/backward/activation.js';
 export type { AccuracyKind, CrossentropyOptions, LabelsInput, LossResult } from './ops/backward/loss.js';
 export type { GlobalMaxPoolBackwardOptions, MaxPoolTies } from './ops/backward/reduce.js';
+// Training (issue 16): compile / fit / evaluate on Sequential and FunctionalModel, the optimizers, a model as a layer.
+export { sgd, adam, Optimizer, SGD, Adam } from './training/optimizers.js';
+export type { SgdOptions, AdamOptions } from './training/optimizers.js';
+export { TrainingError } from './training/trainer.js';
+export type {
+  CompileOptions, FitOptions, FitCallbacks, BatchLogs, EpochLogs, History, EvaluateOptions, EvaluateResult, LossName, TrainingInput, TrainingTarget,
+} from './training/types.js';
+export type { GatherIndices, GatherOptions } from './ops/gather.js';
+export { ModelLayer } from './models/model-layer.js';

@@ -6,6 +6,12 @@ import { defaultSettings, runBench } from '../bench/run.js';
 import { headline, speedup, summarize } from '../bench/stats.js';
 import { COLUMNS, textTable } from '../bench/table.js';
 import { gpuEngine } from './helpers/gpu.js';
+import { createEngine } from '../src/index.js';
+import { condenseEngine, ortEngine, tfjsEngine, type ModelEngine } from '../bench/model-engines.js';
+import { defaultModelSettings, modelRatios, runModelBench, type ModelEngineResult } from '../bench/model-run.js';
+import { ENGINE_COLUMNS, RATIO_COLUMNS, engineRows, modelEngineTable, modelProblems, modelRatioTable } from '../bench/model-table.js';
+import { MODEL_CASES, MODEL_PRESETS, modelById, modelInput, modelMatch } from '../bench/models.js';
+import { loadOrt, loadTfjs, loadTfjsLayers, nodeFiles } from '../bench/node-peers.js';
 
 const single = (ops: CaseDef['ops'], input: [number, number, number, number], outChannels?: number) =>
   resolveCase({ id: 't', title: 't', bound: 'memory', ops, full: { input, outChannels }, small: { input, outChannels } });
@@ -132,7 +138,7 @@ describe('runBench on this adapter (small sizes, CPU reference, no tfjs)', () =>
     for (const c of report.cases) {
       expect(c.match.cpu?.ok).toBe(true);
       expect(c.tfjs).toBeNull();
-      for (const v of [c.condense.time.median, c.condense.wall.median, c.condense.readback.median, c.condense.gbps, c.condense.gflops, c.condense.ceilingPct, c.cpu!.time.median, c.vsCpu!]) {
+      for (const v of [c.condense.time.median, c.condense.wall.median, c.condense.readback.median, c.condense.opRead.median, c.condense.gbps, c.condense.gflops, c.condense.ceilingPct, c.cpu!.time.median, c.vsCpu!]) {
         expect(Number.isFinite(v) && v > 0).toBe(true);
       }
     }
@@ -146,5 +152,96 @@ describe('runBench on this adapter (small sizes, CPU reference, no tfjs)', () =>
     expect(table.split('\n')).toHaveLength(4);
     for (const col of COLUMNS) expect(table).toContain(col.header);
     expect(JSON.parse(JSON.stringify(report)).schema).toBe('condense-bench/1');
+  });
+});
+
+describe('whole-model cases', () => {
+  it('the presets name known models, and the full one has every kind the issue asks for', () => {
+    for (const id of [...MODEL_PRESETS.small, ...MODEL_PRESETS.full]) expect(modelById(id).id).toBe(id);
+    const full = MODEL_PRESETS.full.map(modelById);
+    expect(full.filter((m) => m.format === 'layers').map((m) => m.id)).toEqual(['digits', 'mobilenetv2', 'esrgan-slim']);
+    expect(full.filter((m) => m.format === 'onnx').map((m) => [m.id, m.input.join('x')])).toEqual([['ppocr-cls', '1x3x48x192'], ['ppocr-det', '1x3x320x320']]);
+    expect(() => modelById('nope')).toThrow(/digits/);
+    expect(new Set(MODEL_CASES.map((m) => m.id)).size).toBe(MODEL_CASES.length);
+  });
+
+  it('inputs are deterministic and span the model\'s range', () => {
+    const m = modelById('ppocr-cls');
+    const x = modelInput(m);
+    expect(x.length).toBe(3 * 48 * 192);
+    expect(modelInput(m)).toEqual(x);
+    expect(Math.min(...x)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...x)).toBeLessThan(1);
+    expect(Math.max(...x) - Math.min(...x)).toBeGreaterThan(1.9);
+  });
+
+  it('outputs match within the issue\'s bound: 1e-3 x max(1, largest |peer value|)', () => {
+    // Largest |peer| is 200, so the bound is 0.2: 0.19 passes, 0.21 fails; below 1 the bound is 1e-3.
+    expect(modelMatch(new Float32Array([200.19, 1]), new Float32Array([200, 1])).ok).toBe(true);
+    expect(modelMatch(new Float32Array([200.21, 1]), new Float32Array([200, 1])).ok).toBe(false);
+    expect(modelMatch(new Float32Array([0.5011]), new Float32Array([0.5])).ok).toBe(false);
+    expect(modelMatch(new Float32Array([NaN]), new Float32Array([0.5])).ok).toBe(false);
+    expect(modelMatch(new Float32Array(2), new Float32Array(3)).ok).toBe(false);
+  });
+
+  it('ratios are against the faster WebGPU peer (warm) and the faster cold start; wasm does not count', () => {
+    const stats = (median: number) => ({ n: 3, median, min: median, max: median, mean: median });
+    const row = (engine: ModelEngineResult['engine'], warm: number, cold: number): ModelEngineResult => ({ engine, fresh: '', loadMs: 1, coldMs: cold, warm: stats(warm), gpu: null, gpuSource: null, counters: null, match: null, outputValues: 1 });
+    // Condense 10 ms warm, 100 ms cold; ort-webgpu 40 / 900, tfjs 60 / 250 (not an ONNX peer in
+    // practice, but the rule is the same); wasm at 1 ms is the CPU and is left out.
+    const r = modelRatios([row('condense', 10, 100), row('ort-webgpu', 40, 900), row('tfjs-webgpu', 60, 250), row('ort-wasm', 1, 5)]);
+    expect(r).toEqual({ peer: 'ort-webgpu', warm: 4, cold: 2.5, target: 3, met: false });
+    expect(modelRatios([row('condense', 10, 100), row('ort-wasm', 1, 5)])).toBeNull();
+    expect(modelRatios([row('condense', 10, 10), row('tfjs-webgpu', 30, 30)])?.met).toBe(true);
+  });
+});
+
+describe('runModelBench in Node (the small preset: the digit CNN on Condense and tfjs-webgpu, its ONNX twin on Condense and onnxruntime-web wasm)', () => {
+  it('fills every column and every Condense figure, and the peers\' outputs match Condense\'s', async () => {
+    await gpuEngine(); // the adapter first: a missing one fails with the message saying how to get one
+    const { tf } = await loadTfjs();
+    const ort = await loadOrt();
+    // onnxruntime-web's WebGPU backend is left out in Node: on Dawn it takes minutes to start
+    // (bench/browser-models.ts); the profile page's browser test runs it.
+    const engines: ModelEngine[] = [condenseEngine(() => createEngine()), tfjsEngine(tf, await loadTfjsLayers()), ortEngine(ort.wasm, 'wasm')];
+    const settings = { ...defaultModelSettings('small'), iterations: 2, gpuIterations: 1 };
+    const engine = await gpuEngine();
+    const report = await runModelBench({ engines, files: nodeFiles, adapter: engine.adapterInfo, environment: { runtime: 'vitest' } }, settings);
+    expect(report.models.map((m) => m.id)).toEqual([...MODEL_PRESETS.small]);
+    expect(report.models.map((m) => m.engines.map((e) => e.engine))).toEqual([['condense', 'tfjs-webgpu'], ['condense', 'ort-wasm']]);
+    expect(modelProblems(report)).toEqual([]);
+    for (const m of report.models) {
+      const [ours, peer] = m.engines;
+      expect(peer.match?.ok, `${m.id}: ${peer.engine} vs Condense`).toBe(true);
+      expect(peer.outputValues).toBe(10);
+      for (const v of [ours.loadMs, ours.coldMs, ours.warm.median, ours.warm.min, ours.warm.max, ours.counters!.dispatches, ours.counters!.pipelines, ours.counters!.peakBytes]) expect(Number.isFinite(v) && v > 0).toBe(true);
+      expect(ours.warm.n).toBe(2);
+      // The digit CNN's weights alone are 93 KB: the peak must hold them.
+      expect(ours.counters!.peakBytes).toBeGreaterThan(90_000);
+      if (ours.gpuSource === 'timestamp') expect(ours.gpu!.median).toBeGreaterThan(0);
+    }
+    expect(report.models[0].ratios?.peer).toBe('tfjs-webgpu');
+    expect(report.models[1].ratios).toBeNull(); // wasm is no WebGPU peer
+    const table = modelEngineTable(report);
+    for (const col of ENGINE_COLUMNS) expect(table).toContain(col.header);
+    expect(table.split('\n')).toHaveLength(2 + engineRows(report).length);
+    for (const col of RATIO_COLUMNS) expect(modelRatioTable(report)).toContain(col.header);
+    expect(JSON.parse(JSON.stringify(report)).schema).toBe('condense-model-bench/1');
+  });
+
+  it('a peer whose outputs are wrong is reported, however fast it is', async () => {
+    await gpuEngine();
+    const wrong: ModelEngine = {
+      id: 'ort-wasm',
+      formats: ['onnx'],
+      fresh: 'a fake',
+      // Instant, and off by 0.01 in one probability: the bound is 1e-3.
+      load: async () => ({ run: async () => [Float32Array.from({ length: 10 }, (_, i) => (i === 3 ? 0.11 : 0.1))], dispose() {} }),
+    };
+    const settings = { ...defaultModelSettings('small'), modelIds: ['digits-onnx'], warmup: 0, iterations: 1, gpuIterations: 1 };
+    const report = await runModelBench({ engines: [condenseEngine(() => createEngine()), wrong], files: nodeFiles, adapter: (await gpuEngine()).adapterInfo, environment: {} }, settings);
+    expect(report.models[0].engines[1].match?.ok).toBe(false);
+    expect(modelProblems(report)).toHaveLength(1);
+    expect(modelEngineTable(report)).toMatch(/FAIL/);
   });
 });

@@ -1,7 +1,9 @@
 // The 1x1 convolution kernel (shaders/conv2d_pointwise.wgsl: the pixels of an NHWC map as the rows
 // of one matrix product) against the reference over a seeded grid: pixel counts that leave a
 // partial block of 8, output channels that leave half an octet, batches, bias and each epilogue
-// activation; and a following relu and 2x2 max pool still fused (the fusion pass rewrites it).
+// activation; a following relu and 2x2 max pool still fused (the fusion pass rewrites it); and a
+// following same-shape add folded into the epilogue (RESIDUAL), in either operand order, but not
+// when the conv's output is still alive.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reference, type Engine } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
@@ -55,5 +57,31 @@ describe('conv2d 1x1, pointwise kernel', () => {
     const t = engine.tensor(x.data, x.shape);
     const y = engine.tidy(() => engine.maxPool2d(engine.relu(engine.conv2d(t, f)), { poolSize: 2 }));
     expectClose(await y.read(), want.data, TOL, 'conv 1x1 -> relu -> maxPool');
+  });
+
+  it('a following add of the conv output folds into the epilogue, either operand order', async () => {
+    const random = rng(123);
+    const x = { data: randomData(2 * 7 * 7 * 12, random, -3, 3), shape: [2, 7, 7, 12] };
+    const f = { data: randomData(12 * 24, random, -1, 1), shape: [1, 1, 12, 24] };
+    const bias = randomData(24, random, -1, 1);
+    const r = { data: randomData(2 * 7 * 7 * 24, random, -3, 3), shape: [2, 7, 7, 24] };
+    const conv = reference.conv2d(x, f, { bias, activation: 'relu6' });
+    const want = conv.data.map((v, i) => v + r.data[i]);
+    const t = engine.tensor(x.data, x.shape);
+    const rt = engine.tensor(r.data, r.shape);
+    const before = engine.stats().pipelineKeys.filter((k) => k.includes('RESIDUAL=1')).length;
+    const y1 = engine.tidy(() => engine.add(engine.conv2d(t, f, { bias, activation: 'relu6' }), rt));
+    expectClose(await y1.read(), want, TOL, 'add(conv, r)');
+    expect(engine.stats().pipelineKeys.filter((k) => k.includes('RESIDUAL=1')).length).toBe(before + 1);
+    const y2 = engine.tidy(() => engine.add(rt, engine.conv2d(t, f, { bias, activation: 'relu6' })));
+    expectClose(await y2.read(), want, TOL, 'add(r, conv)');
+    // The conv's output kept alive: it must hold the conv alone, and the sum stay right.
+    const c = engine.conv2d(t, f, { bias, activation: 'relu6' });
+    const y3 = engine.add(c, rt);
+    expectClose(await y3.read(), want, TOL, 'add with the conv kept');
+    expectClose(await c.read(), conv.data, TOL, 'the kept conv output');
+    // conv + conv of the same output: the add reads the conv's buffer twice, nothing to fold.
+    const y4 = engine.tidy(() => { const d = engine.conv2d(t, f, { bias, activation: 'relu6' }); return engine.add(d, d); });
+    expectClose(await y4.read(), conv.data.map((v) => 2 * v), TOL, 'add(conv, conv)');
   });
 });

@@ -524,7 +524,7 @@ describe('what Condense cannot run: OnnxLoadError naming the node and operator',
   it('ConvTranspose', () => {
     const ct = (attrs: Record<string, OnnxAttr>, shape = [1, 2, 4, 4], ws = [2, 3, 2, 2], extra: Partial<OnnxModelSpec> & { inputNames?: string[] } = {}) =>
       single('ConvTranspose', shape, attrs, { opset: 13, initializers: [w(ws)], inputNames: ['x', 'w'], ...extra });
-    refuse(ct({}, [1, 2, 4]), /node 'convtranspose0' \(ConvTranspose\): only 2-D transposed convolution is supported \(input of rank 4, NCHW\); input 'x' has shape \[1,2,4\]/);
+    refuse(ct({}, [1, 2, 4, 4, 4]), /node 'convtranspose0' \(ConvTranspose\): only 1-D and 2-D transposed convolution are supported \(input of rank 3 or 4, NCHW\); input 'x' has shape \[1,2,4,4,4\]/);
     refuse(ct({ strides: { ints: [2, 2] }, output_padding: { ints: [2, 0] } }), /node 'convtranspose0' \(ConvTranspose\): output_padding \[2,0\] must be below the stride on each axis \(2 on axis 0; onnxruntime refuses more\)/);
     refuse(ct({ dilations: { ints: [2, 2] }, output_padding: { ints: [0, 1] } }), /output_padding \[0,1\] must be below the stride on each axis \(1 on axis 1/);
     refuse(ct({ kernel_shape: { ints: [3, 3] } }), /kernel_shape \[3,3\] does not match W's shape \[2,3,2,2\]/);
@@ -560,7 +560,7 @@ describe('what Condense cannot run: OnnxLoadError naming the node and operator',
     refuse(single('ReduceMean', [2, 3], { axes: { ints: [2] } }, { opset: 13 }), /node 'reducemean0' \(ReduceMean\): axes value 2 is out of range for input 'x' of rank 2/);
     refuse(single('ReduceSum', [2, 3], { axes: { ints: [1] } }, { opset: 13 }), /node 'reducesum0' \(ReduceSum\): attribute 'axes' is not supported \(known: keepdims, noop_with_empty_axes\)/);
     refuse(single('ReduceMax', [2, 3], {}, { opset: 18, inputs: [{ name: 'q', shape: [1] }], inputNames: ['x', 'q'] }), /node 'reducemax0' \(ReduceMax\): input 1 \(axes, 'q'\) must be a constant/);
-    refuse(single('Cast', [2, 3], { to: { i: 7 } }), /node 'cast0' \(Cast\): a cast of the computed tensor 'x' to INT64 is not supported; Condense computes tensors in float32, so it runs Cast to FLOAT only/);
+    refuse(single('Cast', [2, 3], { to: { i: 3 } }), /node 'cast0' \(Cast\): a cast of the computed tensor 'x' to INT8 is not supported; Condense computes tensors in float32, so it runs Cast to FLOAT, and to INT32 and INT64 as float32 integers, only/);
     refuse(single('Cast', [2, 3], { to: { i: 10 } }), /node 'cast0' \(Cast\): a cast of the computed tensor 'x' to FLOAT16 is not supported/);
     refuse(single('Equal', [2, 3], {}, { initializers: [ints('k', [1, 2, 3])], inputNames: ['x', 'k'] }), /node 'equal0' \(Equal\): input 1 \('k'\) is an integer constant compared with a computed float tensor/);
     refuse(single('Equal', [2, 3], {}, { inputs: [{ name: 'b', shape: [4] }], inputNames: ['x', 'b'] }), /node 'equal0' \(Equal\): cannot take its inputs: equal: a \[2,3\] and b \[4\] do not broadcast/);

@@ -6,6 +6,7 @@ import { decodeSample, SIZE, toMnist } from './preprocess.js';
 import { mapPanel } from './maps.js';
 import { asPageModel, installModelDrop, loadDroppedModel, type PageModel } from './model-drop.js';
 import { ImageModelView, type ImageDebug } from './keras-view.js';
+import { OnnxModelView, type OnnxDebug } from './onnx-view.js';
 
 const MODEL_URL = '/models/digits/model.json';
 const SAMPLES_URL = '/models/digits/samples.json';
@@ -43,9 +44,11 @@ export interface InferenceDebug {
   layers?: LayerRow[];
   /** Sum of the per-layer figures (one submit per layer). */
   layerSumMs?: number;
-  /** Which view has the page: the digit model, or a dropped image model (keras-view.ts). */
-  mode?: 'digits' | 'image';
+  /** Which view has the page: the digit model, a dropped image model (keras-view.ts), or a dropped ONNX image model (onnx-view.ts). */
+  mode?: 'digits' | 'image' | 'onnx';
   image?: ImageDebug;
+  /** A dropped ONNX model on an image input (onnx-view.ts). */
+  onnx?: OnnxDebug;
   error?: string;
 }
 
@@ -86,6 +89,7 @@ let samples: Sample[] = [];
 let request: { input: Float32Array; source: 'drawing' | 'sample'; sample?: Sample } | null = null;
 let running = false;
 let imageView: ImageModelView | null = null;
+let onnxView: OnnxModelView | null = null;
 
 const pad = new SketchPad(ui.pad, { lineWidth: 22, onStroke: () => fromDrawing() });
 
@@ -289,24 +293,30 @@ async function swapModel(files: File[]): Promise<void> {
     ui.status.textContent = `loading ${files.map((f) => f.name).join(', ')}…`;
     const dropped = await loadDroppedModel(files, backend.kind === 'gpu' ? backend.engine : null, SIZE);
     document.body.dataset.model = dropped.label;
+    const end = (error?: string) => {
+      if (error === undefined) {
+        debug.error = undefined;
+        delete document.body.dataset.error;
+      } else showError(error);
+      counted();
+      idle();
+    };
     if (dropped.kind === 'image') {
       debug.mode = 'image';
-      imageView ??= new ImageModelView(backend, {
-        begin,
-        end: (error) => {
-          if (error === undefined) {
-            debug.error = undefined;
-            delete document.body.dataset.error;
-          } else showError(error);
-          counted();
-          idle();
-        },
-        debug: (d) => (debug.image = d),
-      });
+      onnxView?.hide();
+      imageView ??= new ImageModelView(backend, { begin, end, debug: (d) => (debug.image = d) });
       imageView.show(dropped.model, dropped.label);
       return;
     }
+    if (dropped.kind === 'onnx') {
+      debug.mode = 'onnx';
+      imageView?.hide();
+      onnxView ??= new OnnxModelView(backend, { begin, end, debug: (d) => (debug.onnx = d) });
+      onnxView.show(dropped.model, dropped.guess, dropped.label);
+      return;
+    }
     imageView?.hide();
+    onnxView?.hide();
     debug.mode = 'digits';
     model = dropped.model;
     accuracy = ` · dropped ${dropped.label}`;

@@ -1,10 +1,13 @@
 // Dropping a model on the inference page: an ONNX file (.onnx), or a TF.js Layers model.json
 // together with its weight shards. A 28x28 grayscale model becomes a PageModel for the digit view
 // (what the page calls on a model, per-layer maps in NHWC, as the page draws them); a Layers model
-// on any other image input goes to the image-model view (keras-view.ts) as it is.
+// on any other image input goes to the image-model view (keras-view.ts) as it is, an ONNX model on
+// any other image input to the ONNX view (onnx-view.ts) with the page's guesses about its input.
 import { loadOnnxModel, type Engine, type HostTensor, type OnnxModel, type Tensor } from '../../src/index.js';
 import { loadLayersModel, type LayersModel } from '../../src/models/load-layers.js';
 import { Sequential } from '../../src/models/sequential.js';
+import { decodeModel } from '../../src/onnx/schema.js';
+import { guessInput, type InputGuess } from './onnx-input.js';
 
 /** A tensor-like result the page reads once and disposes. */
 export interface PageOutput {
@@ -67,6 +70,13 @@ function pageOutput(t: Tensor): PageOutput {
   };
 }
 
+/** One [N, 1, size, size] input: the digit view's gray image as it is. */
+export function isDigitsInput(onnx: OnnxModel, size: number): boolean {
+  const inputs = onnx.inputs;
+  const s = inputs[0]?.shape;
+  return inputs.length === 1 && !!s && s.length === 4 && s[1] === 1 && s[2] === size && s[3] === size && (s[0] === null || s[0] === 1);
+}
+
 /**
  * An ONNX model with one [N, 1, H, W] input: the page's [1, H, W, 1] image holds the same bytes
  * (one channel), and 4-D step outputs are turned to NHWC for drawing.
@@ -77,8 +87,7 @@ export class OnnxPageModel implements PageModel {
   constructor(readonly onnx: OnnxModel, private readonly engine: Engine | null, private readonly size: number) {
     this.name = onnx.name || 'onnx model';
     const inputs = onnx.inputs;
-    const s = inputs[0]?.shape;
-    if (inputs.length !== 1 || !s || s.length !== 4 || s[1] !== 1 || s[2] !== size || s[3] !== size || (s[0] !== null && s[0] !== 1)) {
+    if (!isDigitsInput(onnx, size)) {
       const got = inputs.map((i) => `${i.name} [${i.shape.map((d) => d ?? 'N').join(',')}]`).join(', ');
       throw new Error(`this page feeds one ${size}x${size} grayscale image, [1,1,${size},${size}] in NCHW; the model's input is ${got}`);
     }
@@ -135,7 +144,8 @@ const bytesOf = (f: File) => f.arrayBuffer();
 
 export type DroppedModel =
   | { kind: 'digits'; model: PageModel; label: string }
-  | { kind: 'image'; model: LayersModel; label: string };
+  | { kind: 'image'; model: LayersModel; label: string }
+  | { kind: 'onnx'; model: OnnxModel; guess: InputGuess; label: string };
 
 /**
  * Loads dropped files: an .onnx file, or model.json with its weight shards (matched by file name).
@@ -144,8 +154,19 @@ export type DroppedModel =
 export async function loadDroppedModel(files: readonly File[], engine: Engine | null, size: number): Promise<DroppedModel> {
   const onnx = files.find((f) => f.name.toLowerCase().endsWith('.onnx'));
   if (onnx) {
-    const m = await loadOnnxModel(await bytesOf(onnx), engine ? { engine } : {});
-    return { kind: 'digits', model: new OnnxPageModel(m, engine, size), label: `${onnx.name} (ONNX, opset ${m.opset})` };
+    const bytes = new Uint8Array(await bytesOf(onnx));
+    const m = await loadOnnxModel(bytes, engine ? { engine } : {}).catch((e: Error) => {
+      throw new Error(`${onnx.name}: ${e.message}`);
+    });
+    const label = `${onnx.name} (ONNX, opset ${m.opset})`;
+    if (isDigitsInput(m, size)) return { kind: 'digits', model: new OnnxPageModel(m, engine, size), label };
+    try {
+      // The guesses read the graph itself (first nodes, strides); a second decode of bytes the loader took is cheap next to planning.
+      return { kind: 'onnx', model: m, guess: guessInput(m, decodeModel(bytes)), label };
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
   }
   const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
   if (!json) throw new Error(`drop an .onnx file, or a TF.js Layers model.json with its weight files (got ${files.map((f) => f.name).join(', ') || 'nothing'})`);

@@ -5,7 +5,7 @@ import { builtinImage, decodeImageFile, imageToGray, smoothRandomMaps, type Gray
 import { rng } from '../../src/rng.js';
 import { gapRow } from './gap.js';
 import { BANK, bankFilter, KERNEL_NAMES, KERNELS, kernelNameOf } from './kernels.js';
-import { Panel } from './panel.js';
+import { Panel, gpuTimeText } from './panel.js';
 import { dotsImage, litCells, runChain, runDots, runGapOnImage, runGapOnMaps, type ChainResult, type GapResult, type PaddingName, type PoolSettings, type StageResult } from './pipeline.js';
 
 /** What the page last computed, for Playwright and for anyone poking at it in the console. */
@@ -215,7 +215,7 @@ async function runGap(image: GrayImage, size: number): Promise<GapResult> {
   gapRow(byId('gap'), gap, labels);
   const check = byId('gap-check');
   const parts = [
-    gap.pooled.gpuMs !== undefined ? `maps GPU ${formatMs(gap.maps.gpuMs ?? 0)}, pooling GPU ${formatMs(gap.pooled.gpuMs)}` : '',
+    gap.pooled.gpuMs !== undefined ? `maps ${gap.maps.gpuMs !== undefined ? gpuTimeText(gap.maps) : 'GPU 0 ms'}, pooling ${gpuTimeText(gap.pooled)}` : '',
     `maps CPU ${formatMs(gap.maps.cpuMs)}, pooling CPU ${formatMs(gap.pooled.cpuMs)}`,
     gap.maps.comparison ? `maps: ${describeComparison(gap.maps.comparison)}` : '',
     gap.pooled.comparison ? `pooled: ${describeComparison(gap.pooled.comparison)}` : 'CPU reference only (no GPU)',

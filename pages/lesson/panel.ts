@@ -3,6 +3,12 @@ import { describeComparison } from '../shared/compare.js';
 import { drawMap, el, formatMs, formatValue, shapeText } from '../shared/draw.js';
 import type { StageResult } from './pipeline.js';
 
+/** A stage's GPU time: the warm one, with a first call that compiled pipelines shown apart. */
+export function gpuTimeText(r: StageResult): string {
+  if (r.gpuMs === undefined) return '';
+  return `GPU ${formatMs(r.gpuMs)}` + (r.firstMs !== undefined ? ` (first call ${formatMs(r.firstMs)}, compiling)` : '');
+}
+
 /**
  * One figure: a canvas with the map, and under it its shape, value range, timings and how far the
  * GPU is from the CPU reference. The figure's data-* attributes carry the same facts for tests.
@@ -47,7 +53,10 @@ export class Panel {
 
   /** Timings and the GPU-vs-CPU line, for panels that draw themselves. */
   showTiming(result: StageResult): void {
-    const times = [result.gpuMs !== undefined ? `GPU ${formatMs(result.gpuMs)}` : '', `CPU ${formatMs(result.cpuMs)}`].filter(Boolean).join(' · ');
+    const times = [gpuTimeText(result), `CPU ${formatMs(result.cpuMs)}`].filter(Boolean).join(' · ');
+    if (result.firstMs !== undefined) this.figure.dataset.firstMs = String(result.firstMs);
+    else delete this.figure.dataset.firstMs;
+    if (result.gpuMs !== undefined) this.figure.dataset.gpuMs = String(result.gpuMs);
     this.check.replaceChildren();
     const c = result.comparison;
     if (c) {

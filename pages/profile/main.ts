@@ -9,6 +9,8 @@ import { COLUMNS, dispatchLines, legend } from '../../bench/table.js';
 import pkg from '../../package.json';
 import { createEngine, type Engine } from '../../src/index.js';
 import { drawCharts } from './charts.js';
+import { setupModels } from './models.js';
+import { setupTraining } from './training.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id);
@@ -201,6 +203,9 @@ async function main(): Promise<void> {
     tfjsCore: tf.version_core,
     tfjsBackendWebgpu: tfWebgpuPkg.version,
   };
+
+  setupModels(tf, engine, environment, preset, (text) => setStatus(text));
+  setupTraining(tf, engine, environment, preset, (text) => setStatus(text));
 
   let report: BenchReport | null = null;
   const run = $<HTMLButtonElement>('run');

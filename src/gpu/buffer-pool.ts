@@ -12,6 +12,10 @@ export class BufferPool {
   created = 0;
   private pooledBytes = 0;
   private liveBytes = 0;
+  /** Bytes of GPU buffers that exist (held, pooled or parked), and the most there ever were. */
+  private allocatedBytes = 0;
+  private peakAllocatedBytes = 0;
+  private peakLiveBytes = 0;
 
   /** Free buffers beyond this many bytes are destroyed instead of kept, so odd sizes cannot pile up. */
   constructor(private readonly device: GPUDevice, private readonly maxPooledBytes = 256 * 1024 * 1024) {}
@@ -30,9 +34,12 @@ export class BufferPool {
       buffer = this.device.createBuffer({ size, usage, label });
       this.keys.set(buffer, key);
       this.created++;
+      this.allocatedBytes += size;
+      this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
     }
     this.live.add(buffer);
     this.liveBytes += size;
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
     return buffer;
   }
 
@@ -57,6 +64,7 @@ export class BufferPool {
 
   private toFree(key: string, buffer: GPUBuffer): void {
     if (this.pooledBytes + buffer.size > this.maxPooledBytes) {
+      this.allocatedBytes -= buffer.size;
       buffer.destroy();
       return;
     }
@@ -66,8 +74,21 @@ export class BufferPool {
     this.pooledBytes += buffer.size;
   }
 
-  stats(): { created: number; liveBuffers: number; liveBytes: number; pooledBytes: number; parkedBuffers: number } {
-    return { created: this.created, liveBuffers: this.live.size, liveBytes: this.liveBytes, pooledBytes: this.pooledBytes, parkedBuffers: this.parked.length };
+  /**
+   * `peakBytes`: the most GPU memory the pool's buffers ever took at once (free pooled ones too,
+   * which the device still holds); `peakLiveBytes`: the most that tensors held at once.
+   */
+  stats(): { created: number; liveBuffers: number; liveBytes: number; pooledBytes: number; parkedBuffers: number; allocatedBytes: number; peakBytes: number; peakLiveBytes: number } {
+    return {
+      created: this.created,
+      liveBuffers: this.live.size,
+      liveBytes: this.liveBytes,
+      pooledBytes: this.pooledBytes,
+      parkedBuffers: this.parked.length,
+      allocatedBytes: this.allocatedBytes,
+      peakBytes: this.peakAllocatedBytes,
+      peakLiveBytes: this.peakLiveBytes,
+    };
   }
 
   destroy(): void {
@@ -77,5 +98,6 @@ export class BufferPool {
     this.free.clear();
     this.parked = [];
     this.live.clear();
+    this.allocatedBytes = 0;
   }
 }

@@ -10,6 +10,10 @@ import { Tensor } from '../tensor.js';
 import type { Layer, WeightSpec } from './layers.js';
 import type { LayerOutput, LayerTiming, PredictOptions, SummaryRow } from './sequential.js';
 import { summaryTable } from './summary-table.js';
+import type { ModelGraph } from './model-layer.js';
+import { ModelTraining } from '../training/trainer.js';
+import type { CompileOptions, EvaluateOptions, EvaluateResult, FitOptions, History, TrainingInput, TrainingTarget } from '../training/types.js';
+import { saveModel, type SaveResult, type SaveTarget } from './save.js';
 
 export interface GraphNode {
   /** The value it produces (the layer's name; `:k` for its k-th application). */
@@ -303,6 +307,65 @@ export class FunctionalModel {
       live.disposeAll();
     }
     return { layers, totalMs: performance.now() - t0 };
+  }
+
+  /** Writes the TF.js Layers format (model.json + weights.bin) that tf.loadLayersModel reads (save.ts). */
+  save(target: SaveTarget): Promise<SaveResult> {
+    return saveModel(this, target, this.outputValues);
+  }
+
+  // ---- training (src/training/) ----
+
+  private readonly training = new ModelTraining({
+    bound: (op) => this.engine ?? fail(op, 'the model is not on an engine yet: call model.to(engine) first'),
+    graph: () => this.graph(),
+    gpuWeights: () => this.gpuWeights.flat(),
+    setHostWeights: (updates) => {
+      let k = 0;
+      this.weightSets = this.weightSets.map((w) => ({ specs: w.specs, data: w.data.map((d) => updates.get(k++) ?? d) }));
+    },
+    reupload: () => this.engine && this.to(this.engine),
+  });
+  private ownTrainable = true;
+
+  /** Keras `trainable`: setting it sets every layer's flag (false freezes a pretrained base). */
+  get trainable(): boolean {
+    return this.ownTrainable;
+  }
+  set trainable(v: boolean) {
+    if (typeof v !== 'boolean') fail('trainable', `must be a boolean, got ${describe(v)}`);
+    this.ownTrainable = v;
+    for (const n of this.nodes) n.layer.trainable = v;
+  }
+
+  /** @internal The layer applications with flat weight indices (weightSpecs() order). */
+  graph(): ModelGraph {
+    const offsets: number[] = [];
+    this.weightSets.reduce((k, w) => (offsets.push(k), k + w.specs.length), 0);
+    return {
+      inputs: this.inputs.map((i) => ({ name: i.name, shape: i.shape })),
+      nodes: this.nodes.map((n) => ({
+        name: n.name, layer: n.layer, inputs: [...n.inputs],
+        weights: this.weightSets[n.weights].specs.map((_, j) => offsets[n.weights] + j),
+        trainable: this.ownTrainable && n.layer.trainable,
+      })),
+      outputs: [...this.outputValues],
+    };
+  }
+
+  /** Keras compile: the optimizer, the loss and the metrics fit and evaluate use. */
+  compile(options: CompileOptions): void {
+    this.training.compile(options);
+  }
+
+  /** Keras fit on the GPU (one input, one output); resolves to the History. x [N, ...inputShape]; y as the loss takes it. */
+  fit(x: TrainingInput, y: TrainingTarget, options?: FitOptions): Promise<History> {
+    return this.training.fit(x, y, options);
+  }
+
+  /** The compiled loss (and accuracy) over x and y, inference mode (no dropout). */
+  evaluate(x: TrainingInput, y: TrainingTarget, options?: EvaluateOptions): Promise<EvaluateResult> {
+    return this.training.evaluate(x, y, options);
   }
 
   // ---- description ----

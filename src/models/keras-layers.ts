@@ -12,6 +12,7 @@ import * as reference from '../reference/index.js';
 import type { HostTensor, ReferenceConv2dOptions } from '../reference/index.js';
 import type { Tensor } from '../tensor.js';
 import { activateGpu, kerasActivation, type KerasActivation } from './activations.js';
+import { activationLayerBackward, convTraining, denseTraining, globalPoolBackward, poolBackward, scaleShiftBackward, separableTraining } from './keras-backward.js';
 import type { BatchNormParams } from './fold-batchnorm.js';
 import { failLoad } from './load-error.js';
 import type { OpSpec } from './op-layer.js';
@@ -136,6 +137,7 @@ function groupedConv(
       },
       gpu: (e, [x], [k, b]) => afterConv(e, e.conv2d(x, k, { ...opts(x.shape.slice(1)), bias: useBias ? b : undefined, activation: convActivation(act) }), act),
       cpu: ([x], [k, b]) => cpuConv(x, { data: k, shape: filter(x.shape.slice(1)) }, { ...opts(x.shape.slice(1)), bias: useBias ? b : undefined }, act),
+      ...convTraining(act, ctx.kerasVersion, opts, useBias),
     },
   };
 }
@@ -195,6 +197,7 @@ export function separableConv2d(ctx: LayerContext): Mapped {
         const mid = reference.conv2d(x, { data: d, shape: dw(s) }, { ...base, groups: s[2] });
         return cpuConv(mid, { data: p, shape: pw(s) }, { bias: useBias ? b : undefined }, act);
       },
+      ...separableTraining(act, ctx.kerasVersion, base, convActivation(act), useBias, (e, z) => afterConv(e, z, act)),
     },
   };
 }
@@ -216,6 +219,7 @@ export function dense(ctx: LayerContext): Mapped {
         return fused === act.name ? y : activateGpu(e, y, act);
       },
       cpu: ([x], [k, b]) => cpuAct(reference.dense(x, { data: k, shape: [x.shape[x.shape.length - 1], c.units] }, { bias: useBias ? b : undefined }), act),
+      ...denseTraining(act, ctx.kerasVersion, useBias),
     },
   };
 }
@@ -251,6 +255,7 @@ export function scaleShift(className: string, config: Record<string, unknown>, c
       const n = s.length;
       return reference.add(reference.mul(x, { data: s, shape: [n] }), { data: t, shape: [n] });
     },
+    backward: scaleShiftBackward(className !== 'BatchNormalization'),
   };
 }
 
@@ -261,6 +266,7 @@ export function activation(ctx: LayerContext, value: unknown): OpSpec {
     shape: ([input]) => [...input],
     gpu: (e, [x]) => act.gpu(e, x),
     cpu: ([x]) => act.cpu(x),
+    ...activationLayerBackward(act, ctx.kerasVersion),
   };
 }
 
@@ -278,6 +284,7 @@ export function pool2d(ctx: LayerContext, type: 'MAX' | 'AVG'): OpSpec {
     },
     gpu: (e, [x]) => (type === 'MAX' ? e.maxPool2d(x, opts) : e.avgPool2d(x, opts)),
     cpu: ([x]) => (type === 'MAX' ? reference.maxPool2d(x, opts) : reference.avgPool2d(x, opts)),
+    backward: poolBackward(type, opts),
   };
 }
 
@@ -293,5 +300,6 @@ export function globalPool2d(ctx: LayerContext, type: 'MAX' | 'AVG'): OpSpec {
     },
     gpu: (e, [x]) => (type === 'MAX' ? e.globalMaxPool2d(x, { keepDims }) : e.globalAvgPool2d(x, { keepDims })),
     cpu: ([x]) => (type === 'MAX' ? reference.globalMaxPool2d(x, { keepDims }) : reference.globalAvgPool2d(x, { keepDims })),
+    backward: globalPoolBackward(type),
   };
 }

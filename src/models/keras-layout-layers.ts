@@ -9,6 +9,8 @@ import { concatGeometry, croppingGeometry, flattenShape, reshapeTarget, zeroPadG
 import * as reference from '../reference/index.js';
 import type { HostTensor } from '../reference/index.js';
 import type { Tensor } from '../tensor.js';
+import { eluBackward, kindBackward, preluBackward, reluLayerBackward } from './keras-backward.js';
+import * as grad from './keras-layout-backward.js';
 import { failLoad } from './load-error.js';
 import type { LayerContext } from './keras-layers.js';
 import { batched, pairOf, perSample } from './keras-layers.js';
@@ -67,6 +69,7 @@ export function merge(ctx: LayerContext, op: Binary, average = false): OpSpec {
       const acc = xs.slice(1).reduce((a, x) => cpuBinary(op, a, x), xs[0]);
       return average ? reference.mul(acc, { data: new Float32Array([1 / xs.length]), shape: [1] }) : acc;
     },
+    backward: grad.mergeBackward(op, average),
   };
 }
 
@@ -79,6 +82,7 @@ export function concatenate(ctx: LayerContext): OpSpec {
     shape: (inputs) => perSample(concatGeometry('concatenate', inputs.map(batched), axis).outShape),
     gpu: (e, xs) => e.concat([...xs], axis),
     cpu: (xs) => reference.concat([...xs], axis),
+    backward: grad.concatBackward(axis),
   };
 }
 
@@ -90,6 +94,7 @@ export function reshape(ctx: LayerContext): OpSpec {
     shape: ([input]) => perSample(reshapeTarget('reshape', batched(input), [1, ...target])),
     gpu: (e, [x]) => e.reshape(x, [x.shape[0], ...target]),
     cpu: ([x]) => reference.reshape(x, [x.shape[0], ...target]),
+    backward: grad.reshapeBackward,
   };
 }
 
@@ -100,6 +105,7 @@ export function flatten(ctx: LayerContext): OpSpec {
     shape: ([input]) => perSample(flattenShape('flatten', batched(input))),
     gpu: (e, [x]) => e.flatten(x),
     cpu: ([x]) => reference.flatten(x),
+    backward: grad.reshapeBackward,
   };
 }
 
@@ -115,6 +121,7 @@ export function permute(ctx: LayerContext): OpSpec {
     },
     gpu: (e, [x]) => e.transpose(x, perm),
     cpu: ([x]) => reference.transpose(x, perm),
+    backward: grad.permuteBackward(perm),
   };
 }
 
@@ -125,6 +132,7 @@ export function zeroPadding2d(ctx: LayerContext): OpSpec {
     shape: ([input]) => perSample(zeroPadGeometry('zeroPad2d', batched(input), { padding }).outShape),
     gpu: (e, [x]) => e.zeroPad2d(x, { padding }),
     cpu: ([x]) => reference.zeroPad2d(x, { padding }),
+    backward: grad.zeroPaddingBackward(padding),
   };
 }
 
@@ -135,6 +143,7 @@ export function cropping2d(ctx: LayerContext): OpSpec {
     shape: ([input]) => perSample(croppingGeometry('cropping2d', batched(input), { cropping }).outShape),
     gpu: (e, [x]) => e.cropping2d(x, { cropping }),
     cpu: ([x]) => reference.cropping2d(x, { cropping }),
+    backward: grad.croppingBackward(cropping),
   };
 }
 
@@ -150,6 +159,7 @@ export function upSampling2d(ctx: LayerContext): OpSpec {
     },
     gpu: (e, [x]) => e.upSampling2d(x, { size, interpolation }),
     cpu: ([x]) => reference.upSampling2d(x, { size, interpolation }),
+    backward: grad.upSamplingBackward(size, interpolation),
   };
 }
 
@@ -160,6 +170,7 @@ export function identity(ctx: LayerContext): OpSpec {
     shape: ([input]) => [...input],
     gpu: (_e, [x]) => x,
     cpu: ([x]) => x,
+    backward: grad.identityBackward,
   };
 }
 
@@ -184,7 +195,7 @@ export function reluLayer(ctx: LayerContext): OpSpec {
     const y = reference.leakyRelu(x, { alpha: slope });
     return max === null ? y : reference.clip(y, { max });
   };
-  return { className: 'ReLU', stage: 'detect', config: { maxValue: max, negativeSlope: slope }, shape: ([input]) => [...input], gpu: (e, [x]) => gpu(e, x), cpu: ([x]) => cpu(x) };
+  return { className: 'ReLU', stage: 'detect', config: { maxValue: max, negativeSlope: slope }, shape: ([input]) => [...input], gpu: (e, [x]) => gpu(e, x), cpu: ([x]) => cpu(x), backward: reluLayerBackward(max, slope) };
 }
 
 export function leakyReluLayer(ctx: LayerContext): OpSpec {
@@ -194,6 +205,7 @@ export function leakyReluLayer(ctx: LayerContext): OpSpec {
     className: 'LeakyReLU', stage: 'detect', config: { alpha }, shape: ([input]) => [...input],
     gpu: (e, [x]) => e.leakyRelu(x, { alpha }),
     cpu: ([x]) => reference.leakyRelu(x, { alpha }),
+    backward: kindBackward('leakyRelu', true, { alpha }),
   };
 }
 
@@ -203,6 +215,7 @@ export function eluLayer(ctx: LayerContext): OpSpec {
     className: 'ELU', stage: 'detect', config: { alpha }, shape: ([input]) => [...input],
     gpu: (e, [x]) => e.elu(x, { alpha }),
     cpu: ([x]) => reference.elu(x, { alpha }),
+    backward: eluBackward(alpha),
   };
 }
 
@@ -216,6 +229,7 @@ export function preluLayer(ctx: LayerContext): OpSpec {
     shape: ([input]) => [...input],
     gpu: (e, [x], [a]) => e.prelu(x, a),
     cpu: ([x], [a]) => reference.prelu(x, { data: a, shape: alphaShape(x.shape.slice(1)) }),
+    backward: preluBackward(alphaShape),
   };
 }
 
@@ -227,5 +241,6 @@ export function softmaxLayer(ctx: LayerContext): OpSpec {
     className: 'Softmax', stage: 'classify', config: { axis }, shape: ([input]) => [...input],
     gpu: (e, [x]) => e.softmax(x, { axis }),
     cpu: ([x]) => reference.softmax(x, { axis }),
+    backward: kindBackward('softmax', false, { axis }),
   };
 }

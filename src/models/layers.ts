@@ -13,6 +13,7 @@ import { poolGeometry, poolOutShape } from '../ops/pool.js';
 import { normalizePadding, type Pair, type Padding } from '../ops/window.js';
 import type { Tensor } from '../tensor.js';
 import type { LayerGradInput, LayerGradOutput, TrainingForward, TrainingStep } from '../training/layer-grad.js';
+import * as train from './layer-backward.js';
 
 /** Where a layer sits in the filter -> detect -> condense loop, for summaries and pages. */
 export type Stage = 'input' | 'filter' | 'detect' | 'condense' | 'classify' | 'reshape' | 'identity';
@@ -195,6 +196,10 @@ export class Conv2D extends Layer {
     return activateHost(y, this.activation);
   }
 
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.conv2dBackward(engine, this, g);
+  }
+
   config() {
     return { filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate, activation: this.activation, useBias: this.useBias };
   }
@@ -214,6 +219,9 @@ export class ReLU extends Layer {
   }
   reference(x: HostTensor): HostTensor {
     return reference.relu(x);
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.activationLayerBackward(engine, 'relu', g);
   }
   config() {
     return {};
@@ -245,6 +253,9 @@ export class Activation extends Layer {
   }
   reference(x: HostTensor): HostTensor {
     return activateHost(x, this.activation);
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.activationLayerBackward(engine, this.activation, g);
   }
   config() {
     return { activation: this.activation };
@@ -295,6 +306,9 @@ export class MaxPooling2D extends Pool2D {
   reference(x: HostTensor): HostTensor {
     return reference.maxPool2d(x, this.options);
   }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.poolBackward(engine, 'max', this.options, g);
+  }
 }
 
 export class AveragePooling2D extends Pool2D {
@@ -305,6 +319,9 @@ export class AveragePooling2D extends Pool2D {
   }
   reference(x: HostTensor): HostTensor {
     return reference.avgPool2d(x, this.options);
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.poolBackward(engine, 'avg', this.options, g);
   }
 }
 
@@ -337,6 +354,9 @@ export class GlobalAveragePooling2D extends GlobalPool2D {
   reference(x: HostTensor): HostTensor {
     return reference.globalAvgPool2d(x, { keepDims: this.keepDims });
   }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.globalPoolBackward(engine, 'avg', g);
+  }
 }
 
 export class GlobalMaxPooling2D extends GlobalPool2D {
@@ -347,6 +367,9 @@ export class GlobalMaxPooling2D extends GlobalPool2D {
   }
   reference(x: HostTensor): HostTensor {
     return reference.globalMaxPool2d(x, { keepDims: this.keepDims });
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.globalPoolBackward(engine, 'max', g);
   }
 }
 
@@ -364,6 +387,9 @@ export class Flatten extends Layer {
   }
   reference(x: HostTensor): HostTensor {
     return reference.flatten(x);
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.reshapeBackward(engine, g);
   }
   config() {
     return {};
@@ -389,6 +415,12 @@ export class Dropout extends Layer {
   }
   reference(x: HostTensor): HostTensor {
     return x;
+  }
+  override applyTraining(engine: Engine, xs: readonly Tensor[], _weights: readonly Tensor[], step: TrainingStep): TrainingForward {
+    return train.dropoutTraining(engine, this.rate, xs[0], step);
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.dropoutBackward(engine, this.rate, g);
   }
   config() {
     return { rate: this.rate };
@@ -418,6 +450,9 @@ export class ZeroPadding2D extends Layer {
   }
   reference(x: HostTensor): HostTensor {
     return reference.zeroPad2d(x, { padding: this.padding });
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.zeroPadBackward(engine, this.padding, g);
   }
   config() {
     return { padding: this.padding };
@@ -460,6 +495,9 @@ export class Dense extends Layer {
   reference(x: HostTensor, [kernel, bias]: readonly Float32Array[]): HostTensor {
     const k = x.shape[x.shape.length - 1];
     return reference.dense(x, { data: kernel, shape: [k, this.units] }, { bias: this.useBias ? bias : undefined, activation: this.activation });
+  }
+  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
+    return train.denseBackward(engine, this, g);
   }
   config() {
     return { units: this.units, activation: this.activation, useBias: this.useBias };

@@ -204,6 +204,8 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
       const target = nodes.find((g) => g.name === foldInto.get(n.id)!.id)!;
       const what = n.layer.class_name === 'BatchNormalization' ? 'folded' : 'fused';
       target.layer.note = [target.layer.note, `+ ${n.layerName} (${n.layer.class_name}) ${what}`].filter(Boolean).join(', ');
+      const source = (target.layer as OpLayer).spec.keras;
+      if (source && what === 'fused') source.fused = { className: n.layer.class_name, name: n.layerName, config: n.layer.config ?? {} };
       continue;
     }
     const inputs = n.inputs.map(alias);
@@ -234,7 +236,10 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
     }
     const raw = mapped.params.map((p) => lookup(namesOf(n), p, where)).map((w) => ({ data: w.data, shape: w.shape }));
     const ws = mapped.prepare ? mapped.prepare(raw) : raw;
+    mapped.spec.keras = { className: cls, config: n.layer.config ?? {}, kerasVersion };
     const layer = new OpLayer(n.layerName, mapped.spec);
+    // Their weights are constants (Keras gives them no trainable weights): fit leaves them as they are.
+    if (cls === 'Rescaling' || cls === 'Normalization') layer.trainable = false;
     weightSets.push({ specs: ws.map((w, j) => ({ name: `${n.layerName}/${mapped.params[j] ?? j}`, shape: w.shape })), data: ws.map((w) => w.data) });
     shared.set(n.layerName, { layer, weights: weightSets.length - 1 });
     nodes.push({ name: n.id, layer, inputs, weights: weightSets.length - 1 });

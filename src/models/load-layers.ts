@@ -17,6 +17,7 @@ import type { FunctionalModel } from './functional.js';
 import { buildFunctional, GRAPH_LAYERS, kerasVersionOf } from './load-graph.js';
 import { failLoad, ModelLoadError } from './load-error.js';
 import { readTopology } from './keras-topology.js';
+import { checkOutputs, cutTopology } from './load-cut.js';
 import { KERAS_ACTIVATIONS } from './activations.js';
 import { readWeights, weightLookup, type HostWeight } from './weights.js';
 
@@ -42,6 +43,13 @@ export interface LoadLayersModelOptions {
   engine?: Engine;
   /** fetch to use for http(s) and browser URLs (default: globalThis.fetch). */
   fetch?: typeof fetch;
+  /**
+   * Cut the model at these layers (Keras's `Model(base.input, base.get_layer(name).output)`): they
+   * become its outputs, in this order, and the layers none of them needs are left out (their
+   * weights too). Layer names as in model.json; a nested model's layers as `scope/name`, a layer's
+   * k-th application as `name:k`. The result is always a FunctionalModel.
+   */
+  outputs?: readonly string[];
 }
 
 /** The layers a Sequential model of the core is built from; loadLayersModel maps GRAPH_LAYERS in all. */
@@ -352,12 +360,16 @@ export async function loadLayersModel(source: LayersModelSource, options: LoadLa
 
 async function load(source: LayersModelSource, options: LoadLayersModelOptions): Promise<LayersModel> {
   if (options === null || typeof options !== 'object') failLoad(`options must be an object, got ${describe(options)}`);
+  const outputs = options.outputs === undefined ? undefined : checkOutputs(options.outputs);
   const { json, shard, whole } = await readerFor(source, options);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) failLoad(`model.json must be a JSON object, got ${describe(json)}`);
   const obj = json as Record<string, unknown>;
-  const seq = layersOf(obj);
-  const graph = () => buildFunctional(readTopology(obj.modelTopology), weightLookup(weights, failLoad), kerasVersionOf(obj));
-  if (!seq) readTopology(obj.modelTopology); // structure errors before any shard is read
+  // A cut model is a graph whatever its class: Keras's Model(base.input, layer.output) is Functional.
+  const layerList = layersOf(obj); // also refuses graph models and files without a topology
+  const seq = outputs ? null : layerList;
+  const topology = () => (outputs ? cutTopology(readTopology(obj.modelTopology), outputs) : readTopology(obj.modelTopology));
+  const graph = () => buildFunctional(topology(), weightLookup(weights, failLoad), kerasVersionOf(obj));
+  if (!seq) topology(); // structure errors (and unknown output names) before any shard is read
   const weights = await readWeights(obj, shard, whole);
   let model: LayersModel;
   // A plain stack of the core layers stays a Sequential (its own API, and its exact errors);

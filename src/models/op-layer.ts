@@ -22,6 +22,17 @@ export interface OpSpec {
   train?(engine: Engine, xs: readonly Tensor[], ws: readonly Tensor[], step: TrainingStep): TrainingForward;
   /** The backward (see Layer.backward); absent: the layer cannot be trained through. */
   backward?(engine: Engine, g: LayerGradInput): LayerGradOutput;
+  /** The Keras layer it was loaded from, for model.save (save-topology.ts); absent for specs built in code. */
+  keras?: KerasSource;
+}
+
+/** A loaded Keras layer as its file described it, and the activation layer fused into it (saved again on its own). */
+export interface KerasSource {
+  className: string;
+  config: Record<string, any>;
+  /** The major Keras version of the file (hard_sigmoid differs between 2 and 3). */
+  kerasVersion: number;
+  fused?: { className: string; name: string; config: Record<string, any> };
 }
 
 export class OpLayer extends Layer {

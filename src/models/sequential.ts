@@ -9,6 +9,10 @@ import { checkOptions, checkShape, CondenseArgumentError, describe, fail, shapeT
 import { Tensor } from '../tensor.js';
 import type { Layer, Stage, WeightSpec } from './layers.js';
 import { summaryTable } from './summary-table.js';
+import { asLayer, chainGraph, type GraphModel, type ModelGraph } from './model-layer.js';
+import { ModelTraining } from '../training/trainer.js';
+import type { CompileOptions, EvaluateOptions, EvaluateResult, FitOptions, History, TrainingInput, TrainingTarget } from '../training/types.js';
+import { saveModel, type SaveResult, type SaveTarget } from './save.js';
 
 export interface SequentialOptions {
   /** Per-sample input shape, e.g. [28, 28, 1]; else the first layer's inputShape. */
@@ -75,9 +79,11 @@ export class Sequential {
   private engine: Engine | null = null;
   private gpuWeights: Tensor[][] = [];
 
-  constructor(layers: readonly Layer[], options: SequentialOptions = {}) {
+  constructor(given: readonly (Layer | GraphModel)[], options: SequentialOptions = {}) {
     const op = 'sequential';
-    if (!Array.isArray(layers) || layers.length === 0) fail(op, `layers must be a non-empty array of layers, got ${describe(layers)}`);
+    if (!Array.isArray(given) || given.length === 0) fail(op, `layers must be a non-empty array of layers, got ${describe(given)}`);
+    // A model among the layers (a pretrained base) becomes one layer holding the base's weights.
+    const layers = given.map((l, i) => asLayer(l, i));
     checkOptions(options, op);
     layers.forEach((l, i) => {
       if (!l || typeof l !== 'object' || typeof (l as Layer).forward !== 'function') fail(op, `layers[${i}] is not a layer (use conv2d(), relu(), dense(), ...), got ${describe(l)}`);
@@ -119,7 +125,7 @@ export class Sequential {
     });
     this.outputShapes = shapes;
     const random = rng(options.seed ?? 0);
-    this.weights = this.specs.map((specs) => specs.map((s) => glorot(s, random)));
+    this.weights = this.specs.map((specs, i) => (this.layers[i] as { initialWeights?: () => Float32Array[] }).initialWeights?.() ?? specs.map((s) => glorot(s, random)));
   }
 
   /** Per-sample output shape of the model. */
@@ -287,6 +293,55 @@ export class Sequential {
     return { layers, totalMs };
   }
 
+  /** Writes the TF.js Layers format (model.json + weights.bin) that tf.loadLayersModel reads (save.ts). */
+  save(target: SaveTarget): Promise<SaveResult> {
+    return saveModel(this, target);
+  }
+
+  // ---- training (src/training/) ----
+
+  private readonly training = new ModelTraining({
+    bound: (op) => this.engine ?? fail(op, 'the model is not on an engine yet: call model.to(engine) first'),
+    graph: () => this.graph(),
+    gpuWeights: () => this.gpuWeights.flat(),
+    setHostWeights: (updates) => {
+      let k = 0;
+      this.weights = this.weights.map((ws) => ws.map((w) => updates.get(k++) ?? w));
+    },
+    reupload: () => this.engine && this.upload(this.engine),
+  });
+  private ownTrainable = true;
+
+  /** Keras `trainable`: setting it sets every layer's flag (a model used as a layer: all of its layers). */
+  get trainable(): boolean {
+    return this.ownTrainable;
+  }
+  set trainable(v: boolean) {
+    if (typeof v !== 'boolean') fail('trainable', `must be a boolean, got ${describe(v)}`);
+    this.ownTrainable = v;
+    for (const layer of this.layers) layer.trainable = v;
+  }
+
+  /** @internal The layers as a graph of applications (src/training/, model-layer.ts). */
+  graph(): ModelGraph {
+    return chainGraph(this.layers, this.inputShape, this.specs.map((s) => s.length), this.ownTrainable);
+  }
+
+  /** Keras compile: the optimizer, the loss and the metrics fit and evaluate use. */
+  compile(options: CompileOptions): void {
+    this.training.compile(options);
+  }
+
+  /** Keras fit on the GPU (one input, one output); resolves to the History. x [N, ...inputShape]; y as the loss takes it. */
+  fit(x: TrainingInput, y: TrainingTarget, options?: FitOptions): Promise<History> {
+    return this.training.fit(x, y, options);
+  }
+
+  /** The compiled loss (and accuracy) over x and y, inference mode (no dropout). */
+  evaluate(x: TrainingInput, y: TrainingTarget, options?: EvaluateOptions): Promise<EvaluateResult> {
+    return this.training.evaluate(x, y, options);
+  }
+
   // ---- description ----
 
   summaryRows(): SummaryRow[] {
@@ -308,6 +363,6 @@ export class Sequential {
 }
 
 /** A Keras-like Sequential model; give it weights with setWeights or load one with loadLayersModel. */
-export function sequential(layers: readonly Layer[], options?: SequentialOptions): Sequential {
+export function sequential(layers: readonly (Layer | GraphModel)[], options?: SequentialOptions): Sequential {
   return new Sequential(layers, options);
 }

@@ -4,7 +4,7 @@
 // Dropout), or a rebuilt earlier step it fused into.
 import type { Handler } from './node.js';
 import { activation, clip, leakyRelu, softmax } from './operators/activation.js';
-import { binary, concat, pow, prelu, variadic } from './operators/broadcast.js';
+import { binary, concat, expand, pow, prelu, variadic } from './operators/broadcast.js';
 import { batchNorm, conv, gemm, matmul } from './operators/conv.js';
 import { constantOp, dropout, flatten, identity, reshape, transpose } from './operators/layout.js';
 import { globalPool, pool } from './operators/pool.js';
@@ -14,19 +14,21 @@ import { constantOfShape, FOLDERS, range, shapeOp, sizeOp, squeeze, unsqueeze } 
 import { cast, equal } from './operators/compare.js';
 import { convTranspose } from './operators/conv-transpose.js';
 import { pad } from './operators/pad.js';
+import { withOneD } from './operators/one-d.js';
+import { gatherData } from './operators/gather.js';
 import { reduceOp } from './operators/reduce.js';
 import { slice, split } from './operators/split.js';
 
 export type { Input, NodeCtx, Planned } from './node.js';
 
 export const HANDLERS: Record<string, Handler> = {
-  Conv: conv,
+  Conv: withOneD(conv),
   Relu: activation('relu'),
   Sigmoid: activation('sigmoid'),
   LeakyRelu: leakyRelu,
   Clip: clip,
-  MaxPool: pool('MAX'),
-  AveragePool: pool('AVG'),
+  MaxPool: withOneD(pool('MAX')),
+  AveragePool: withOneD(pool('AVG')),
   GlobalAveragePool: globalPool('AVG'),
   GlobalMaxPool: globalPool('MAX'),
   BatchNormalization: batchNorm,
@@ -54,6 +56,7 @@ export const HANDLERS: Record<string, Handler> = {
   Sqrt: plainUnary('sqrt'),
   Neg: plainUnary('neg'),
   Abs: plainUnary('abs'),
+  Log: plainUnary('log'),
   PRelu: prelu,
   Sub: binary('sub'),
   Div: binary('div'),
@@ -69,7 +72,7 @@ export const HANDLERS: Record<string, Handler> = {
   Unsqueeze: unsqueeze,
   Squeeze: squeeze,
   // The data path of real exports (operators/conv-transpose.ts, pad.ts, split.ts, reduce.ts, compare.ts).
-  ConvTranspose: convTranspose,
+  ConvTranspose: withOneD(convTranspose),
   Pad: pad,
   Split: split,
   Slice: slice,
@@ -79,6 +82,8 @@ export const HANDLERS: Record<string, Handler> = {
   ReduceMin: reduceOp('min'),
   Equal: equal,
   Cast: cast,
+  Expand: expand,
+  Gather: gatherData,
 };
 
 /** Every operator: HANDLERS, and the ones evaluated only while planning (on constants and shapes: Gather, Slice, Cast, ...). */

@@ -8,6 +8,7 @@ import * as reference from '../reference/index.js';
 import type { HostTensor } from '../reference/index.js';
 import { convGeometry, convOutShape, type Activation, type Conv2dOptions } from '../ops/conv2d.js';
 import { denseGeometry } from '../ops/dense.js';
+import { convTransposeGeometry, convTransposeOutShape, type Conv2dTransposeOptions } from '../ops/conv-transpose.js';
 import type { DenseActivation } from '../ops/dense.js';
 import type { Tensor } from '../tensor.js';
 import type { ConstTensor } from './values.js';
@@ -29,7 +30,7 @@ export interface Step {
   gpu(engine: Engine, args: Tensor[]): Tensor;
   cpu(args: HostTensor[]): HostTensor;
   /** Set on steps later nodes may fuse into. */
-  fusable?: ConvSpec | DenseSpec;
+  fusable?: FusableSpec;
   /** Set on one-input element-wise steps a later Mul may rewrite (Mul(x, Sigmoid(x)) as swish, ...). */
   elementwise?: ElementwiseSpec;
 }
@@ -50,7 +51,25 @@ export interface ConvSpec {
   filter: ConstTensor;
   bias: ConstTensor | null;
   options: Conv2dOptions & { activation: Activation };
+  /**
+   * A 1-D conv ([N, C, L] in, [M, C/group, K] weights): inShape and filter are lifted to height 1
+   * and the step reshapes to 4-D and back around the 2-D conv.
+   */
+  oneD?: boolean;
 }
+
+/** A ConvTranspose (ONNX's [C, M/group, kH, kW] weights, NCHW). */
+export interface ConvTransposeSpec {
+  kind: 'convTranspose';
+  x: Arg;
+  inShape: number[];
+  filter: ConstTensor;
+  bias: ConstTensor | null;
+  options: Conv2dTransposeOptions & { activation: Activation };
+  oneD?: boolean;
+}
+
+export type FusableSpec = ConvSpec | ConvTransposeSpec | DenseSpec;
 
 export interface DenseSpec {
   kind: 'dense';
@@ -67,13 +86,60 @@ const host = (c: ConstTensor): HostTensor => ({ data: c.data, shape: c.shape });
 export function convStep(name: string, opType: string, output: string, spec: ConvSpec, note = ''): Step {
   const g = convGeometry('conv2d', spec.inShape, spec.filter.shape, spec.options);
   const weights = spec.bias ? [spec.filter, spec.bias] : [spec.filter];
-  return {
+  const step: Step = {
     name, opType, output, note, weights,
     args: [spec.x, { weight: 0 }, ...(spec.bias ? [{ weight: 1 }] : [])],
     shape: convOutShape(g),
     fusable: spec,
     gpu: (e, [x, f, b]) => e.conv2d(x, f, { ...spec.options, bias: b }),
     cpu: ([x, f, b]) => reference.conv2d(x, f, { ...spec.options, bias: b?.data }),
+  };
+  return spec.oneD ? asOneD(step) : step;
+}
+
+export function convTransposeStep(name: string, opType: string, output: string, spec: ConvTransposeSpec, note = ''): Step {
+  const g = convTransposeGeometry('conv2dTranspose', spec.inShape, spec.filter.shape, spec.options);
+  const weights = spec.bias ? [spec.filter, spec.bias] : [spec.filter];
+  const step: Step = {
+    name, opType, output, note, weights,
+    args: [spec.x, { weight: 0 }, ...(spec.bias ? [{ weight: 1 }] : [])],
+    shape: convTransposeOutShape(g),
+    fusable: spec,
+    gpu: (e, [x, f, b]) => e.conv2dTranspose(x, f, { ...spec.options, bias: b }),
+    cpu: ([x, f, b]) => reference.conv2dTranspose(x, f, { ...spec.options, bias: b?.data }),
+  };
+  return spec.oneD ? asOneD(step) : step;
+}
+
+/** A fusable step rebuilt from its (changed) spec. */
+export function rebuild(p: Step, spec: FusableSpec, output: string, note: string): Step {
+  if (spec.kind === 'conv') return convStep(p.name, p.opType, output, spec, note);
+  if (spec.kind === 'convTranspose') return convTransposeStep(p.name, p.opType, output, spec, note);
+  return denseStep(p.name, p.opType, output, spec, note);
+}
+
+/** [N, C, L] as [N, C, 1, L]: a 1-D op run as the 2-D one at height 1. */
+export const liftHeight = (s: readonly number[]): number[] => [s[0], s[1], 1, ...s.slice(2)];
+/** [N, C, 1, L] back to [N, C, L]. */
+export const dropHeight = (s: readonly number[]): number[] => [s[0], s[1], ...s.slice(3)];
+
+/** A step planned on inputs lifted to height 1, run on [N, C, L]: reshapes to 4-D and back around it. */
+export function asOneD(s: Step): Step {
+  return {
+    ...s,
+    shape: dropHeight(s.shape),
+    gpu: (e, [x, ...rest]) => {
+      const x4 = e.reshape(x, liftHeight(x.shape));
+      const y4 = s.gpu(e, [x4, ...rest]);
+      x4.dispose();
+      const y = e.reshape(y4, dropHeight(y4.shape));
+      y4.dispose();
+      return y;
+    },
+    cpu: ([x, ...rest]) => {
+      const y = s.cpu([{ data: x.data, shape: liftHeight(x.shape) }, ...rest]);
+      return { data: y.data, shape: dropHeight(y.shape) };
+    },
   };
 }
 
@@ -116,4 +182,26 @@ export function foldIntoDense(spec: DenseSpec, scale: Float64Array, shift: Float
   const bias = new Float32Array(units);
   for (let u = 0; u < units; u++) bias[u] = (spec.bias ? spec.bias.data[u] : 0) * scale[u] + shift[u];
   return { ...spec, weights: { ...spec.weights, data: w }, bias: { data: bias, shape: [units], dataType: 1 } };
+}
+
+/**
+ * The same for a ConvTranspose's [C, M/group, kH, kW] filter: output channel g * (M/group) + m
+ * reads filter[c, m] for the input channels c of group g.
+ */
+export function foldIntoConvTranspose(spec: ConvTransposeSpec, scale: Float64Array, shift: Float64Array): ConvTransposeSpec {
+  const [cin, mg, kh, kw] = spec.filter.shape;
+  const groups = spec.options.groups ?? 1;
+  const perGroupIn = cin / groups;
+  const cout = mg * groups;
+  const filter = new Float32Array(spec.filter.data.length);
+  for (let c = 0; c < cin; c++) {
+    const base = Math.floor(c / perGroupIn) * mg;
+    for (let m = 0; m < mg; m++) {
+      const at = (c * mg + m) * kh * kw;
+      for (let k = 0; k < kh * kw; k++) filter[at + k] = spec.filter.data[at + k] * scale[base + m];
+    }
+  }
+  const bias = new Float32Array(cout);
+  for (let o = 0; o < cout; o++) bias[o] = (spec.bias ? spec.bias.data[o] : 0) * scale[o] + shift[o];
+  return { ...spec, filter: { ...spec.filter, data: filter }, bias: { data: bias, shape: [cout], dataType: 1 } };
 }

@@ -6,6 +6,7 @@ import { wholeInputChunks } from '../gpu/split.js';
 import type { Recorder } from '../recorder.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, fail, shapeToString, sizeOf } from './args.js';
+import type { FusionNote } from './fusion.js';
 import { kernels } from './registry.js';
 
 /** Ranks the broadcasting kernel handles (its uniform struct holds this many dimensions). */
@@ -97,5 +98,9 @@ function record(rec: Recorder, op: BinaryOp, g: BroadcastGeometry, [a, ia, na]: 
   rec.checkBinding(op, na, a.size * 4);
   rec.checkBinding(op, nb, b.size * 4);
   const program = broadcastBinaryProgram(op, g, rec.workgroupSize);
-  return rec.run(op, program, ia, g.outShape, wholeInputChunks(sizeOf(g.outShape), a.size, rec.limits), () => [{ buffer: ib, size: b.size * 4 }]);
+  const chunks = wholeInputChunks(sizeOf(g.outShape), a.size, rec.limits);
+  // A same-shape add may fold into the epilogue of the conv that produced one operand.
+  const same = op === 'add' && chunks.length === 1 && shapeToString(a.shape) === shapeToString(b.shape);
+  const note = same ? (out: GPUBuffer): FusionNote => ({ kind: 'add', a: ia, b: ib, out }) : undefined;
+  return rec.runAll(op, program, ia, g.outShape, chunks, { extras: () => [{ buffer: ib, size: b.size * 4 }], note })[0];
 }

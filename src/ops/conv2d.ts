@@ -113,12 +113,15 @@ export function pointwise(g: ConvGeometry): boolean {
     && g.padTop === 0 && g.padLeft === 0 && g.padBottom === 0 && g.padRight === 0 && g.inChannels % 4 === 0;
 }
 
-/** conv2d_pointwise: 8 pixels x 8 output channels per invocation over the flattened N * H * W pixels. */
-export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program {
+/**
+ * conv2d_pointwise: 8 pixels x 8 output channels per invocation over the flattened N * H * W
+ * pixels; `residual`: a same-shape tensor added after the activation (bound after the output).
+ */
+export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, residual = false): Program {
   const pixels = g.batch * g.outHeight * g.outWidth;
   return {
     kernel: kernels.conv2dPointwise,
-    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation] },
+    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation], RESIDUAL: residual ? 1 : 0 },
     invocations: 0,
     fixedGrid: [Math.ceil(Math.ceil(pixels / 8) / workgroupSize), Math.ceil(g.outChannels / 8), 1],
     uniforms: [pixels, g.inChannels, g.outChannels],
@@ -212,28 +215,41 @@ export function conv2d(rec: Recorder, x: Tensor, filter: FilterInput, options: E
   const bias = options.bias === undefined ? null : resolveBias(rec, options.bias, g.outChannels, op);
   rec.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
   const chunks = g.layout === 'NHWC' ? windowRowChunks(op, g, g.outChannels, rec.limits) : imageChunks(op, g, g.outChannels, rec.limits);
-  const wg = rec.workgroupSize;
   const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : rec.unused }];
-  // The register-blocked kernel where output channels come in quads and nothing is split
-  // (grouped convolutions run the direct kernel: the blocked one reads every input channel).
   const stageFilter = rec.choices.stageFilter;
-  const blockable = g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1 && chunks.length === 1;
-  // Either kernel's output may still fuse with a following relu / 2x2 pool (as conv2d_block).
-  const note = blockable ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
+  const unsplit = chunks.length === 1;
+  const { program, tail } = convKernel(g, bias !== null, activation, rec.workgroupSize, stageFilter, unsplit, rec.maxWorkgroupsPerDimension);
+  // An unsplit NHWC conv may still fuse with what follows it, or with a zero padding before it (ops/fusion.ts).
+  const note = unsplit && g.layout === 'NHWC' ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
+  const tailBindings = tail === 'input' ? [{ buffer: input }] : tail === 'unused' ? [{ buffer: rec.unused }] : [];
+  return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: tailBindings, note })[0];
+}
+
+/** Whether conv2d_block (and conv2d_pointwise) can run `g`: NHWC, output channels in quads, no groups. */
+export function blockable(g: ConvGeometry): boolean {
+  return g.layout === 'NHWC' && g.outChannels % 4 === 0 && g.groups === 1;
+}
+
+/**
+ * The kernel for a conv, and what it binds after its output ('input': the input again, as
+ * vec4s; 'unused': the residual slot). The blocked and pointwise kernels run unsplit only.
+ */
+export function convKernel(
+  g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, stageFilter: boolean, unsplit: boolean, maxPerDim: number,
+): { program: Program; tail: 'none' | 'input' | 'unused' } {
   if (depthwiseVec4(g)) {
-    return rec.runAll(op, depthwiseProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, { extras })[0];
+    const program = depthwiseProgram(g, hasBias, activation, workgroupSize);
+    return { program: { ...program, invocations: g.batch * g.outHeight * program.row!.perRow }, tail: 'none' };
   }
-  if (blockable && pointwise(g)) {
-    const program = conv2dPointwiseProgram(g, bias !== null, activation, wg);
-    if (program.fixedGrid!.every((d) => d <= rec.maxWorkgroupsPerDimension)) {
-      return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, note })[0];
-    }
+  if (unsplit && blockable(g) && pointwise(g)) {
+    const program = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize);
+    if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'unused' };
   }
-  if (blockable && blockKernelPays(g, wg)) {
-    const program = conv2dBlockProgram(g, bias !== null, activation, wg, stageFilter);
-    return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: [{ buffer: input }], note })[0];
+  // Grouped convolutions run the direct kernel: the blocked one reads every input channel.
+  if (unsplit && blockable(g) && blockKernelPays(g, workgroupSize)) {
+    return { program: conv2dBlockProgram(g, hasBias, activation, workgroupSize, stageFilter), tail: 'input' };
   }
-  return rec.runAll(op, conv2dProgram(g, bias !== null, activation, wg), input, convOutShape(g), chunks, { extras, note })[0];
+  return { program: conv2dProgram(g, hasBias, activation, workgroupSize), tail: 'none' };
 }
 
 /** The filter's shape, and how to get its buffer (uploading host data) once all checks pass. */

@@ -2,16 +2,23 @@
 // so when a submit comes the dispatcher can see conv2d -> relu -> maxPool2d chains whose
 // intermediate tensors were already disposed: those intermediates can never be read, so the
 // chain runs as one conv2d_block dispatch that applies the activation and the 2 x 2 max pool in
-// registers. The ops that may start or continue a chain leave a FusionNote with their dispatch.
+// registers. A 1x1 conv immediately followed by a same-shape add of its output (MobileNetV2's
+// project conv and shortcut) runs as one conv2d_pointwise dispatch that adds the other operand in
+// its epilogue. A zero padding read only by the NHWC conv right after it (Keras' ZeroPadding2D
+// before a 'valid' stride-2 conv, as in MobileNets) becomes that conv's own padding: the padded
+// copy is never written. The ops that may start or continue a chain leave a FusionNote with their dispatch.
 import type { PendingOp, RewriteContext } from '../gpu/dispatcher.js';
-import { conv2dBlockProgram, fusablePool, type Activation, type ConvGeometry } from './conv2d.js';
+import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, convKernel, fusablePool, pointwise, type Activation, type ConvGeometry } from './conv2d.js';
+import type { ZeroPadGeometry } from './layout.js';
 import type { WindowGeometry } from './window.js';
 
 /** What an op recorded about itself so that a later submit can fuse it. */
 export type FusionNote =
   | { kind: 'conv'; g: ConvGeometry; hasBias: boolean; activation: Activation; stageFilter: boolean; out: GPUBuffer }
   | { kind: 'relu'; input: GPUBuffer; out: GPUBuffer }
-  | { kind: 'maxPool'; g: WindowGeometry; input: GPUBuffer; out: GPUBuffer };
+  | { kind: 'maxPool'; g: WindowGeometry; input: GPUBuffer; out: GPUBuffer }
+  | { kind: 'add'; a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }
+  | { kind: 'zeroPad'; g: ZeroPadGeometry; input: GPUBuffer; out: GPUBuffer };
 
 /** Only the ops in src/ops/ leave notes, and each is a FusionNote. */
 const noteOf = (op: PendingOp | undefined): FusionNote | undefined => op?.note as FusionNote | undefined;
@@ -25,7 +32,8 @@ function usedBy(op: PendingOp, buffer: GPUBuffer): boolean {
  * relu of its output and/or a fusable max pool of that, where every intermediate buffer is
  * released and read by nothing else in this submit.
  */
-export function fuseChains(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
+export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingOp[] {
+  const ops = foldPadding(recorded, ctx);
   const out: PendingOp[] = [];
   const privateTo = (buffer: GPUBuffer, producer: number, consumer: number) =>
     ctx.released(buffer) && ops.every((op, i) => i === producer || i === consumer || !usedBy(op, buffer));
@@ -33,6 +41,15 @@ export function fuseChains(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
     const conv = noteOf(ops[i]);
     if (conv?.kind !== 'conv') {
       out.push(ops[i]);
+      continue;
+    }
+    const add = noteOf(ops[i + 1]);
+    if (add?.kind === 'add' && blockable(conv.g) && pointwise(conv.g) && (add.a === conv.out) !== (add.b === conv.out) && privateTo(conv.out, i, i + 1)) {
+      const residual = add.a === conv.out ? add.b : add.a;
+      const program = conv2dPointwiseProgram(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true);
+      const [x, filter, bias] = ops[i].bindings;
+      out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: add.out }, { buffer: residual }]));
+      i += 1;
       continue;
     }
     let activation = conv.activation;
@@ -52,7 +69,7 @@ export function fuseChains(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
       last += 1;
       tail = pool.out;
     }
-    if (last === i) {
+    if (last === i || !blockable(conv.g)) {
       out.push(ops[i]);
       continue;
     }
@@ -63,6 +80,38 @@ export function fuseChains(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
       const [x, filter, bias] = ops[i].bindings;
       out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: tail }, { ...x }]));
       i = last;
+    } catch {
+      out.push(ops[i]);
+    }
+  }
+  return out;
+}
+
+/** Each zero padding read only by the conv right after it, folded into that conv's padding (kept unsplit). */
+function foldPadding(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
+  const out: PendingOp[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const pad = noteOf(ops[i]);
+    const conv = noteOf(ops[i + 1]);
+    if (pad?.kind !== 'zeroPad' || conv?.kind !== 'conv' || ops[i + 1].bindings[0].buffer !== pad.out || !ctx.released(pad.out)
+      || ops.some((op, j) => j !== i && j !== i + 1 && usedBy(op, pad.out)) || ops[i + 1].bindings.slice(1).some((b) => b.buffer === pad.out)) {
+      out.push(ops[i]);
+      continue;
+    }
+    const p = pad.g;
+    const g: ConvGeometry = {
+      ...conv.g, inHeight: p.inHeight, inWidth: p.inWidth,
+      padTop: conv.g.padTop + p.top, padBottom: conv.g.padBottom + p.bottom, padLeft: conv.g.padLeft + p.left, padRight: conv.g.padRight + p.right,
+    };
+    try {
+      const { program, tail } = convKernel(g, conv.hasBias, conv.activation, ctx.workgroupSize, conv.stageFilter, true, Infinity);
+      // Padding is never pointwise, so no residual slot is needed ('unused' cannot come back).
+      if (tail === 'unused') throw new Error('unreachable');
+      const [, filter, bias, result] = ops[i + 1].bindings;
+      const x = { buffer: pad.input };
+      const planned = ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, result, ...(tail === 'input' ? [{ ...x }] : [])]);
+      out.push({ ...planned, note: { ...conv, g } satisfies FusionNote });
+      i += 1;
     } catch {
       out.push(ops[i]);
     }

@@ -6,6 +6,7 @@ import { planElementChunks, planRowChunks, wholeInputChunks, type Chunk, type Sp
 import type { Recorder } from '../recorder.js';
 import type { Tensor } from '../tensor.js';
 import { checkOptions, checkShape, describe, fail, isPositiveInt, shapeToString, sizeOf } from './args.js';
+import type { FusionNote } from './fusion.js';
 import { kernels } from './registry.js';
 
 /** The target shape of a reshape; one dimension may be -1 and is then worked out. */
@@ -198,7 +199,11 @@ export function cropping2d(rec: Recorder, x: Tensor, options?: CroppingOptions):
 
 /** Records a zero padding (or cropping) of `input` (NHWC per `g`); `shape` names the result when it is a view of other dimensions. */
 export function padZeros(rec: Recorder, op: string, input: GPUBuffer, g: ZeroPadGeometry, shape: readonly number[] = g.outShape): Tensor {
-  return rec.run(op, zeroPad2dProgram(g, rec.workgroupSize), input, shape, zeroPadChunks(op, g, rec.limits));
+  const chunks = zeroPadChunks(op, g, rec.limits);
+  // A padding (not a crop) may fold into the conv that reads it (ops/fusion.ts).
+  const pads = g.top >= 0 && g.bottom >= 0 && g.left >= 0 && g.right >= 0 && g.top + g.bottom + g.left + g.right > 0;
+  const note = chunks.length === 1 && pads && shapeToString(shape) === shapeToString(g.outShape) ? (out: GPUBuffer): FusionNote => ({ kind: 'zeroPad', g, input, out }) : undefined;
+  return rec.runAll(op, zeroPad2dProgram(g, rec.workgroupSize), input, shape, chunks, { note })[0];
 }
 
 /** Joins tensors along `axis` (e.g. 1: NCHW channels); recorded pairwise, each input must fit one binding. */

@@ -36,6 +36,8 @@ import equalWgsl from '../../shaders/equal.wgsl?raw';
 import padWgsl from '../../shaders/pad.wgsl?raw';
 import reduceAxesWgsl from '../../shaders/reduce_axes.wgsl?raw';
 import sliceWgsl from '../../shaders/slice.wgsl?raw';
+import gatherWgsl from '../../shaders/gather.wgsl?raw';
+import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 // backward/dense.ts, activation.ts, loss.ts, reduce.ts
 import accuracyWgsl from '../../shaders/accuracy.wgsl?raw';
 import activationBackwardWgsl from '../../shaders/activation_backward.wgsl?raw';
@@ -110,8 +112,11 @@ export const kernels = {
   conv2dTranspose: { name: 'conv2d_transpose', shader: conv2dTransposeWgsl, inputs: ['x', 'filter', 'bias'] },
   pad: { name: 'pad', shader: padWgsl, inputs: ['x'] },
   slice: { name: 'slice', shader: sliceWgsl, inputs: ['x'] },
+  gather: { name: 'gather', shader: gatherWgsl, inputs: ['x', 'indices'] },
   reduceAxes: { name: 'reduce_axes', shader: reduceAxesWgsl, inputs: ['x'] },
   equal: { name: 'equal', shader: equalWgsl, inputs: ['a', 'b'] },
+  // matmul.ts
+  matmul: { name: 'matmul', shader: matmulWgsl, inputs: ['a', 'b'] },
   // backward/optimizer.ts
   optimizerUpdate: { name: 'optimizer_update', shader: optimizerUpdateWgsl, inputs: ['grad', 'weight', 'slot1', 'slot2'] },
   // backward/dense.ts

@@ -11,11 +11,11 @@ import { kernels } from './registry.js';
 
 /** The functions of the unary kernel; `geluTanh` is gelu's tanh approximation. */
 export type UnaryFunction =
-  | 'relu6' | 'elu' | 'selu' | 'tanh' | 'softplus' | 'swish' | 'hardSigmoid' | 'hardSwish' | 'gelu' | 'geluTanh' | 'exp' | 'sqrt' | 'neg' | 'abs';
+  | 'relu6' | 'elu' | 'selu' | 'tanh' | 'softplus' | 'swish' | 'hardSigmoid' | 'hardSwish' | 'gelu' | 'geluTanh' | 'exp' | 'sqrt' | 'neg' | 'abs' | 'log' | 'trunc';
 
 /** Set through the kernel's OP override constant. */
 export const UNARY_CODES: Record<UnaryFunction, number> = {
-  relu6: 0, elu: 1, selu: 2, tanh: 3, softplus: 4, swish: 5, hardSigmoid: 6, hardSwish: 7, gelu: 8, geluTanh: 9, exp: 10, sqrt: 11, neg: 12, abs: 13,
+  relu6: 0, elu: 1, selu: 2, tanh: 3, softplus: 4, swish: 5, hardSigmoid: 6, hardSwish: 7, gelu: 8, geluTanh: 9, exp: 10, sqrt: 11, neg: 12, abs: 13, log: 14, trunc: 15,
 };
 
 /** +Inf as f32 bits (WGSL cannot spell an infinite constant). */
@@ -142,4 +142,14 @@ export function neg(rec: Recorder, x: Tensor): Tensor {
 
 export function abs(rec: Recorder, x: Tensor): Tensor {
   return record(rec, 'abs', 'abs', x);
+}
+
+/** Natural log: -Inf at ±0, NaN below 0. */
+export function log(rec: Recorder, x: Tensor): Tensor {
+  return record(rec, 'log', 'log', x);
+}
+
+/** Rounds toward zero (ONNX Cast from float to an integer type, kept in float32). */
+export function trunc(rec: Recorder, x: Tensor): Tensor {
+  return record(rec, 'trunc', 'trunc', x);
 }

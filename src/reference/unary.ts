@@ -125,3 +125,13 @@ export function neg(x: HostTensor): HostTensor {
 export function abs(x: HostTensor): HostTensor {
   return map(x, 'abs', Math.abs);
 }
+
+/** Natural log: -Infinity at ±0, NaN below 0. */
+export function log(x: HostTensor): HostTensor {
+  return map(x, 'log', Math.log);
+}
+
+/** Toward zero, as ONNX Cast from float to an integer type (onnxruntime's static_cast), kept in float32. */
+export function trunc(x: HostTensor): HostTensor {
+  return map(x, 'trunc', Math.trunc);
+}

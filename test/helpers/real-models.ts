@@ -13,13 +13,14 @@ export function fetchMissing(script: 'fetch-models.mjs' | 'fetch-onnx-models.mjs
 }
 
 /** The issue's bound: largest |difference| at most 1e-3 x max(1, largest |reference|). */
-export function checkBound(label: string, got: Float32Array, want: Float32Array): void {
+export function checkBound(label: string, got: Float32Array, want: Float32Array): { diff: number; largest: number } {
   const largest = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const scale = Math.max(1, largest);
   const diff = maxAbsDiff(got, want);
   console.log(`${label}: ${got.length} values, largest |reference| ${largest.toPrecision(4)}, largest |difference| ${diff.toExponential(3)} (${(diff / scale).toExponential(3)} of the bound's scale)`);
   expect(got.length).toBe(want.length);
   expect(diff).toBeLessThanOrEqual(1e-3 * scale);
+  return { diff, largest };
 }
 
 /** The model's bytes with intermediate values added as graph outputs (float, shape left to inference). */

@@ -6,7 +6,7 @@ import type { HostTensor } from '../../reference/index.js';
 import type { Tensor } from '../../tensor.js';
 import type { Activation } from '../../ops/conv2d.js';
 import { shapeToString, sizeOf } from '../../ops/args.js';
-import { convStep, denseStep, type ElementwiseSpec, type Step } from '../steps.js';
+import { denseStep, rebuild, type ElementwiseSpec, type Step } from '../steps.js';
 import type { ConstTensor } from '../values.js';
 import { fail, dynamic, optionalConstant, argOf, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
 
@@ -23,8 +23,8 @@ export function fuseIntoProducer(
   if (!p?.fusable || c.uses(x.name) !== uses) return null;
   const f = p.fusable;
   const note = [p.note, `+ ${what}`].filter(Boolean).join(' ');
-  if (f.kind === 'conv' && f.options.activation === 'linear' && act.conv) {
-    return { step: convStep(p.name, p.opType, c.outputs[0], { ...f, options: { ...f.options, activation: act.conv } }, note), replaces: p, ...(removes ? { removes } : {}) };
+  if ((f.kind === 'conv' || f.kind === 'convTranspose') && f.options.activation === 'linear' && act.conv) {
+    return { step: rebuild(p, { ...f, options: { ...f.options, activation: act.conv } }, c.outputs[0], note), replaces: p, ...(removes ? { removes } : {}) };
   }
   if (f.kind === 'dense' && f.activation === 'linear' && act.dense) {
     return { step: denseStep(p.name, p.opType, c.outputs[0], { ...f, activation: act.dense }, note), replaces: p, ...(removes ? { removes } : {}) };
@@ -71,6 +71,8 @@ export const clip: Handler = (c) => {
     max = c.attrs.float('max', 3.4028234663852886e38);
   } else {
     c.attrs.only([]);
+    const computed = [1, 2].filter((i) => c.inputs[i] && !c.inputs[i]!.const);
+    if (computed.length > 0) return clipByTensors(c);
     const bound = (i: number, what: string) => {
       const t = optionalConstant(c, i, what);
       if (t && t.data.length !== 1) fail(c, `${what} must be a scalar, got shape ${shapeToString(t.shape)}`);
@@ -86,6 +88,50 @@ export const clip: Handler = (c) => {
   }
   return unary(c, x, (e, t) => e.clip(t, { min, max }), (h) => reference.clip(h, { min, max }));
 };
+
+/**
+ * Clip whose min or max is computed at run time (torch.onnx's `clamp(x, min=x.max() - 80)`):
+ * maximum by min, then minimum by max, broadcasting the scalar bounds. Both propagate NaN.
+ */
+function clipByTensors(c: NodeCtx): Planned {
+  const x = dynamic(c, 0, 'input');
+  const bounds = [1, 2].map((i) => {
+    const t = c.inputs[i];
+    if (t && sizeOf(t.shape) !== 1) fail(c, `${i === 1 ? 'min' : 'max'} must be a scalar, got shape ${shapeToString(t.shape)}`);
+    return t;
+  });
+  const weights: ConstTensor[] = [];
+  const args = [argOf(x, weights), ...bounds.filter((t): t is Input => !!t).map((t) => argOf(t, weights))];
+  const [hasMin, hasMax] = [!!bounds[0], !!bounds[1]];
+  return {
+    step: {
+      name: c.name, opType: c.opType, output: c.outputs[0], note: 'by computed bounds', weights, args, shape: x.shape,
+      gpu: (e, [t, ...bs]) => {
+        let y = t;
+        let k = 0;
+        for (const [has, f] of [[hasMin, 'maximum'], [hasMax, 'minimum']] as const) {
+          if (!has) continue;
+          // A scalar bound as [1, ..., 1] of x's rank, so the result keeps x's shape.
+          const b = e.reshape(bs[k++], t.shape.map(() => 1));
+          const z = e[f](y, b);
+          b.dispose();
+          if (y !== t) y.dispose();
+          y = z;
+        }
+        return y === t ? e.reshape(t, t.shape) : y;
+      },
+      cpu: ([h, ...bs]) => {
+        let y = h;
+        let k = 0;
+        for (const [has, f] of [[hasMin, 'maximum'], [hasMax, 'minimum']] as const) {
+          if (!has) continue;
+          y = reference[f](y, { data: bs[k++].data, shape: h.shape.map(() => 1) });
+        }
+        return y;
+      },
+    },
+  };
+}
 
 export const softmax: Handler = (c) => {
   c.attrs.only(['axis']);

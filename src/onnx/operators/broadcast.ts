@@ -1,13 +1,13 @@
 // ONNX element-wise ops with broadcasting (Add, Sub, Mul, Div, PRelu, variadic Max/Min/Sum, Pow by
-// a constant), and Concat. Mul(x, Sigmoid(x)) runs as swish and Mul(x, HardSigmoid(x)) with
+// a constant, Expand), and Concat. Mul(x, Sigmoid(x)) runs as swish and Mul(x, HardSigmoid(x)) with
 // alpha 1/6, beta 0.5 as hardSwish (in the epilogue of the conv computing x when it can).
 import * as reference from '../../reference/index.js';
 import { shapeToString, sizeOf } from '../../ops/args.js';
 import { concatGeometry } from '../../ops/layout.js';
 import { broadcastGeometry, preluGeometry, type BinaryOp } from '../../ops/broadcast.js';
-import { convStep, denseStep, foldIntoConv, foldIntoDense } from '../steps.js';
+import { denseStep, foldIntoConv, foldIntoConvTranspose, foldIntoDense, rebuild } from '../steps.js';
 import type { ConstTensor } from '../values.js';
-import { fail, checked, input, constant, argOf, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
+import { fail, checked, input, constant, argOf, onlyOutput, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
 import { fuseIntoProducer } from './activation.js';
 
 /** HardSigmoid's alpha in Mul(x, HardSigmoid(x)) = HardSwish (as float32, as ONNX stores it). */
@@ -67,13 +67,18 @@ export function binary(op: BinaryOp): Handler {
           return { step: denseStep(p.name, p.opType, c.outputs[0], foldIntoDense(f, one, Float64Array.from(k.data)), note), replaces: p };
         }
       }
-      if (p && f?.kind === 'conv' && f.options.activation === 'linear') {
-        const cout = f.filter.shape[0];
-        const perChannel = sizeOf(k.shape) === cout && (k.shape.length === 3 || k.shape.length === 4) && k.shape.at(-1) === 1 && k.shape.at(-2) === 1;
+      if (p && (f?.kind === 'conv' || f?.kind === 'convTranspose') && f.options.activation === 'linear') {
+        const cout = f.kind === 'conv' ? f.filter.shape[0] : f.filter.shape[1] * (f.options.groups ?? 1);
+        // [M, 1, 1] or [1, M, 1, 1] on a 2-D conv's output; [M, 1] or [1, M, 1] on a 1-D one's.
+        const trailing = f.oneD ? 1 : 2;
+        const perChannel = sizeOf(k.shape) === cout && k.shape.length >= trailing + 1 && k.shape.length <= dyn.shape.length &&
+          k.shape.slice(-trailing).every((d) => d === 1) && k.shape.at(-trailing - 1) === cout;
         if (perChannel) {
           const one = new Float64Array(cout).fill(1);
+          const shift = Float64Array.from(k.data);
           const note = [p.note, `+ ${c.name} (Add) as bias`].filter(Boolean).join(' ');
-          return { step: convStep(p.name, p.opType, c.outputs[0], foldIntoConv(f, one, Float64Array.from(k.data)), note), replaces: p };
+          const spec = f.kind === 'conv' ? foldIntoConv(f, one, shift) : foldIntoConvTranspose(f, one, shift);
+          return { step: rebuild(p, spec, c.outputs[0], note), replaces: p };
         }
       }
     }
@@ -208,6 +213,35 @@ export const concat: Handler = (c) => {
       name: c.name, opType: c.opType, output: c.outputs[0], note: '', weights, args, shape: g.outShape,
       gpu: (e, ts) => e.concat(ts, axis),
       cpu: (hs) => reference.concat(hs, axis),
+    },
+  };
+};
+
+/**
+ * Expand of a computed tensor to a constant (or planned) shape: x times ones whose dimensions are
+ * the target's where x has 1 (so the ones tensor is no larger than what the broadcast adds). Exact:
+ * x * 1 is x for every float, -0 and NaN included.
+ */
+export const expand: Handler = (c) => {
+  c.attrs.only([]);
+  onlyOutput(c);
+  const x = input(c, 0, 'input');
+  const t = constant(c, 1, 'shape');
+  if (t.shape.length !== 1) fail(c, `shape must be 1-D, got shape ${shapeToString(t.shape)}`);
+  const target = t.ints ?? fail(c, `shape must be an integer tensor, got data type ${t.dataType}`);
+  if (target.some((d) => !Number.isInteger(d) || d < 1)) fail(c, `shape [${target.join(',')}] must hold positive integers`);
+  const g = checked(c, () => broadcastGeometry('expand', x.shape, target, ['input', 'shape']));
+  const rank = g.outShape.length;
+  const xs = [...Array(rank - x.shape.length).fill(1), ...x.shape];
+  const ts = [...Array(rank - target.length).fill(1), ...target];
+  const onesShape = xs.map((d, i) => (d === 1 ? ts[i] : 1));
+  if (shapeToString(g.outShape) === shapeToString(x.shape)) return { alias: x.name };
+  const ones: ConstTensor = { data: new Float32Array(sizeOf(onesShape)).fill(1), shape: onesShape, dataType: 1 };
+  return {
+    step: {
+      name: c.name, opType: c.opType, output: c.outputs[0], note: `to [${g.outShape}]`, weights: [ones], args: [{ value: x.name }, { weight: 0 }], shape: g.outShape,
+      gpu: (e, [h, o]) => e.mul(h, o),
+      cpu: ([h, o]) => reference.mul(h, o),
     },
   };
 };

@@ -1,9 +1,9 @@
 // ONNX ConvTranspose (opsets 1, 11, 22) on the engine's conv2dTranspose in NCHW, whose filters are
 // ONNX's [C, M/group, kH, kW]: strides, dilations, group, pads, auto_pad, output_padding and
 // output_shape, with padding worked out as onnxruntime does it.
-import * as reference from '../../reference/index.js';
 import { shapeToString } from '../../ops/args.js';
-import { convTransposeGeometry, convTransposeOutShape, type Conv2dTransposeOptions } from '../../ops/conv-transpose.js';
+import { convTransposeGeometry, type Conv2dTransposeOptions } from '../../ops/conv-transpose.js';
+import { convTransposeStep, type ConvTransposeSpec } from '../steps.js';
 import { checked, constant, dynamic, fail, onlyOutput, optionalConstant, pair, type Handler, type NodeCtx } from '../node.js';
 
 /**
@@ -42,7 +42,7 @@ export const convTranspose: Handler = (c) => {
   c.attrs.only(['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
   onlyOutput(c);
   const x = dynamic(c, 0, 'X');
-  if (x.shape.length !== 4) fail(c, `only 2-D transposed convolution is supported (input of rank 4, NCHW); input '${x.name}' has shape ${shapeToString(x.shape)}`);
+  if (x.shape.length !== 4) fail(c, `only 1-D and 2-D transposed convolution are supported (input of rank 3 or 4, NCHW); input '${x.name}' has shape ${shapeToString(x.shape)}`);
   const w = constant(c, 1, 'W');
   if (w.shape.length !== 4) fail(c, `W must be [C, M/group, kH, kW], got shape ${shapeToString(w.shape)}`);
   const b = optionalConstant(c, 2, 'B');
@@ -78,7 +78,8 @@ export const convTranspose: Handler = (c) => {
     padding: [[axes[0][0], axes[0][1]], [axes[1][0], axes[1][1]]],
     outputPadding: [axes[0][2], axes[1][2]],
   };
-  const g = checked(c, () => convTransposeGeometry('conv2dTranspose', x.shape, w.shape, options));
+  // The geometry's checks, with the node named (the step factory runs them again).
+  checked(c, () => convTransposeGeometry('conv2dTranspose', x.shape, w.shape, options));
   const cut = [axes[0][0], axes[1][0], axes[0][1], axes[1][1]];
   const parts = [
     strides[0] > 1 || strides[1] > 1 ? `stride ${strides.join('x')}` : '',
@@ -86,13 +87,6 @@ export const convTranspose: Handler = (c) => {
     cut.some((p) => p > 0) ? `pads [${cut.join(',')}]` : '',
     axes[0][2] > 0 || axes[1][2] > 0 ? `output padding [${axes[0][2]},${axes[1][2]}]` : '',
   ].filter(Boolean);
-  return {
-    step: {
-      name: c.name, opType: c.opType, output: c.outputs[0], note: parts.join(', '),
-      weights: b ? [w, b] : [w], args: [{ value: x.name }, { weight: 0 }, ...(b ? [{ weight: 1 }] : [])],
-      shape: convTransposeOutShape(g),
-      gpu: (e, [t, f, bias]) => e.conv2dTranspose(t, f, { ...options, bias }),
-      cpu: ([h, f, bias]) => reference.conv2dTranspose(h, f, { ...options, bias: bias?.data }),
-    },
-  };
+  const spec: ConvTransposeSpec = { kind: 'convTranspose', x: { value: x.name }, inShape: x.shape, filter: w, bias: b, options: { ...options, activation: 'linear' } };
+  return { step: convTransposeStep(c.name, c.opType, c.outputs[0], spec, parts.join(', ')) };
 };

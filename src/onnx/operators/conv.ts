@@ -1,16 +1,17 @@
-// ONNX Conv, Gemm, MatMul and BatchNormalization: convolution and dense steps; batch norm folds
-// into the step before it where it can.
+// ONNX Conv, Gemm, MatMul and BatchNormalization: convolution, dense and matmul steps; batch norm
+// folds into the step before it where it can.
 import * as reference from '../../reference/index.js';
 import { shapeToString, sizeOf } from '../../ops/args.js';
-import { convStep, denseStep, foldIntoConv, foldIntoDense, type ConvSpec, type DenseSpec } from '../steps.js';
+import { convStep, convTransposeStep, denseStep, foldIntoConv, foldIntoConvTranspose, foldIntoDense, type ConvSpec, type DenseSpec } from '../steps.js';
 import type { ConstTensor } from '../values.js';
-import { fail, checked, dynamic, constant, optionalConstant, rank, onlyOutput, pair, spatialPads, type Handler } from '../node.js';
+import { matmulGeometry } from '../../ops/matmul.js';
+import { fail, checked, dynamic, constant, optionalConstant, rank, onlyOutput, argOf, input, pair, spatialPads, type Handler } from '../node.js';
 
 export const conv: Handler = (c) => {
   c.attrs.only(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
   onlyOutput(c);
   const x = dynamic(c, 0, 'X');
-  if (x.shape.length !== 4) fail(c, `only 2-D convolution is supported (input of rank 4, NCHW); input '${x.name}' has shape ${shapeToString(x.shape)}`);
+  if (x.shape.length !== 4) fail(c, `only 1-D and 2-D convolution are supported (input of rank 3 or 4, NCHW); input '${x.name}' has shape ${shapeToString(x.shape)}`);
   const w = constant(c, 1, 'W');
   if (w.shape.length !== 4) fail(c, `W must be [M, C/group, kH, kW], got shape ${shapeToString(w.shape)}`);
   const b = optionalConstant(c, 2, 'B');
@@ -59,18 +60,34 @@ export const gemm: Handler = (c) => {
   return { step: checked(c, () => denseStep(c.name, c.opType, c.outputs[0], spec)) };
 };
 
+/**
+ * MatMul by a constant [K, N] matrix: a dense step (a following Add folds in as its bias). Any
+ * other MatMul (batched, computed B, 1-D operands): the engine's NumPy-rules matmul.
+ */
 export const matmul: Handler = (c) => {
   c.attrs.only([]);
-  const a = dynamic(c, 0, 'A');
-  if (a.const) fail(c, 'A must be computed at run time (a constant A is not supported)');
-  const b = c.inputs[1];
-  if (!b?.const) fail(c, `B${b ? ` ('${b.name}')` : ''} must be a constant (an initializer): Condense runs MatMul by a weight matrix only`);
-  if (b.const.shape.length !== 2) fail(c, `B must be a matrix [K, N], got shape ${shapeToString(b.const.shape)}`);
-  if (a.shape.length < 2) fail(c, `A must have rank 2 or more, got shape ${shapeToString(a.shape)}`);
-  const spec: DenseSpec = { kind: 'dense', x: { value: a.name }, inShape: a.shape, weights: b.const, bias: null, activation: 'linear' };
-  return { step: checked(c, () => denseStep(c.name, c.opType, c.outputs[0], spec)) };
+  onlyOutput(c);
+  const a = input(c, 0, 'A');
+  const b = input(c, 1, 'B');
+  const g = checked(c, () => matmulGeometry('matmul', a.shape, b.shape));
+  if (a.const && b.const) {
+    const r = reference.matmul(a.const, b.const);
+    return { constant: { data: r.data, shape: r.shape, dataType: 1 } };
+  }
+  if (!a.const && b.const && b.shape.length === 2 && a.shape.length >= 2) {
+    const spec: DenseSpec = { kind: 'dense', x: { value: a.name }, inShape: a.shape, weights: b.const, bias: null, activation: 'linear' };
+    return { step: checked(c, () => denseStep(c.name, c.opType, c.outputs[0], spec)) };
+  }
+  const weights: ConstTensor[] = [];
+  return {
+    step: {
+      name: c.name, opType: c.opType, output: c.outputs[0], weights, args: [argOf(a, weights), argOf(b, weights)], shape: g.outShape,
+      note: `[${a.shape}] x [${b.shape}]`,
+      gpu: (e, [x, y]) => e.matmul(x, y),
+      cpu: ([x, y]) => reference.matmul(x, y),
+    },
+  };
 };
-
 
 export const batchNorm: Handler = (c) => {
   c.attrs.only(['epsilon', 'momentum', 'spatial', 'training_mode', 'is_test', 'consumed_inputs']);
@@ -97,6 +114,9 @@ export const batchNorm: Handler = (c) => {
     const note = [p.note, `+ ${c.name} (BatchNormalization) folded`].filter(Boolean).join(' ');
     if (f.kind === 'conv' && f.options.activation === 'linear') {
       return { step: convStep(p.name, p.opType, c.outputs[0], foldIntoConv(f, s, shift), note), replaces: p };
+    }
+    if (f.kind === 'convTranspose' && f.options.activation === 'linear') {
+      return { step: convTransposeStep(p.name, p.opType, c.outputs[0], foldIntoConvTranspose(f, s, shift), note), replaces: p };
     }
     if (f.kind === 'dense' && f.activation === 'linear' && f.inShape.length === 2) {
       return { step: denseStep(p.name, p.opType, c.outputs[0], foldIntoDense(f, s, shift), note), replaces: p };

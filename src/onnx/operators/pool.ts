@@ -11,7 +11,7 @@ export function pool(type: 'MAX' | 'AVG'): Handler {
     c.attrs.only(type === 'MAX' ? [...known, 'storage_order'] : [...known, 'count_include_pad']);
     onlyOutput(c);
     const x = dynamic(c, 0, 'X');
-    if (x.shape.length !== 4) fail(c, `only 2-D pooling is supported (input of rank 4, NCHW); input '${x.name}' has shape ${shapeToString(x.shape)}`);
+    if (x.shape.length !== 4) fail(c, `only 1-D and 2-D pooling are supported (input of rank 3 or 4, NCHW); input '${x.name}' has shape ${shapeToString(x.shape)}`);
     const ks = c.attrs.ints('kernel_shape');
     if (!ks) fail(c, 'kernel_shape is required');
     const kernel = pair(c, 'kernel_shape', ks, 1);

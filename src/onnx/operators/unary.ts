@@ -1,5 +1,5 @@
 // ONNX one-input element-wise operators on the engine's unary kernel: HardSigmoid, HardSwish
-// (fused into the conv that feeds it alone), Tanh, Elu, Selu, Softplus, Exp, Sqrt, Neg, Abs.
+// (fused into the conv that feeds it alone), Tanh, Elu, Selu, Softplus, Exp, Sqrt, Neg, Abs, Log.
 // A constant input is folded at load time with the CPU reference.
 import type { Engine } from '../../engine.js';
 import * as reference from '../../reference/index.js';
@@ -33,7 +33,7 @@ export function elementwiseStep(
   };
 }
 
-type UnaryName = 'tanh' | 'softplus' | 'exp' | 'sqrt' | 'neg' | 'abs';
+type UnaryName = 'tanh' | 'softplus' | 'exp' | 'sqrt' | 'neg' | 'abs' | 'log';
 
 /** An operator with no attributes that is one engine op. */
 export function plainUnary(fn: UnaryName): Handler {
