@@ -57,6 +57,7 @@ export class OnnxModelView {
   private model: OnnxModel | null = null;
   private guess: InputGuess | null = null;
   private label = '';
+  private heading = '';
   private picture: Picture = samplePicture();
   private firstMs = new Map<string, number>();
   private retired: OnnxModel[] = [];
@@ -139,7 +140,11 @@ export class OnnxModelView {
     this.guess = guess;
     this.label = label;
     this.firstMs.clear();
+    const title = document.querySelector('header h1') as HTMLElement;
+    if (!this.heading) this.heading = title.textContent ?? '';
+    title.textContent = `${model.name || label} (ONNX), filter → detect → condense`;
     document.body.dataset.mode = 'onnx';
+    this.ui.error.textContent = '';
     this.ui.range.value = guess.range;
     this.ui.order.value = guess.order;
     this.ui.order.disabled = guess.dims.find((d) => d.role === 'channels')!.size === 1;
@@ -155,6 +160,7 @@ export class OnnxModelView {
     this.retire(this.model);
     this.model = null;
     if (document.body.dataset.mode === 'onnx') document.body.dataset.mode = 'digits';
+    if (this.heading) (document.querySelector('header h1') as HTMLElement).textContent = this.heading;
   }
 
   private retire(m: OnnxModel): void {

@@ -75,6 +75,8 @@ export class Dispatcher {
   private transient: GPUBuffer[] = [];
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** precompile() runs in flight (settled, never rejecting). */
+  private compiling = new Set<Promise<void>>();
   private counters = { submits: 0, dispatches: 0 };
   profiler: PassProfiler | null = null;
 
@@ -165,7 +167,16 @@ export class Dispatcher {
    * Drops what was recorded since the last submit, unrun, and compiles the pipelines it needed
    * (after the rewrite pass, so fused kernels too) with createComputePipelineAsync in parallel.
    */
-  async precompile(): Promise<void> {
+  precompile(): Promise<void> {
+    const done = this.compileRecorded();
+    // A read waits for compiles in flight rather than compiling the same pipelines again.
+    const settled = done.then(() => undefined, () => undefined);
+    this.compiling.add(settled);
+    void settled.then(() => this.compiling.delete(settled));
+    return done;
+  }
+
+  private async compileRecorded(): Promise<void> {
     const ops = this.rewritten(this.pending);
     this.pending = [];
     // Nothing used the transient uploads: they are free now.
@@ -260,6 +271,7 @@ export class Dispatcher {
 
   /** Submits everything recorded, copies `source` out through a MAP_READ staging buffer. */
   async readBuffer(source: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
+    if (this.compiling.size) await Promise.all(this.compiling);
     const staging = this.pool.acquire(bytes, STAGING_USAGE, `${label}.readback`);
     const copyBytes = Math.ceil(bytes / 4) * 4;
     const errors = this.submit((encoder) => encoder.copyBufferToBuffer(source, 0, staging, 0, copyBytes));

@@ -166,8 +166,17 @@ export class FunctionalModel {
     // Kept: a model moved to an engine inside engine.tidy keeps its weights.
     this.gpuWeights = this.weightSets.map((w) => w.data.map((d, j) => engine.keep(engine.tensor(d, w.specs[j].shape))));
     this.engine = engine;
+    // Cold start: with every input size known, the pipelines start compiling now (ready() awaits it).
+    this.warming = null;
+    if (this.inputs.every((i) => !i.shape.includes(null))) {
+      this.warming = { engine, done: this.ready() };
+      this.warming.done.catch(() => undefined);
+    }
     return this;
   }
+
+  /** What to(engine) started compiling. */
+  private warming: { engine: Engine; done: Promise<void> } | null = null;
 
   dispose(): void {
     for (const ts of this.gpuWeights) for (const t of ts) if (!t.disposed) t.dispose();
@@ -187,6 +196,7 @@ export class FunctionalModel {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (inputShapes === undefined && this.warming?.engine === engine) return this.warming.done;
     const shapes = inputShapes ?? this.inputs.map((i) => i.shape.map((d) => d ?? 32));
     try {
       if (!Array.isArray(shapes) || shapes.length !== this.inputs.length) fail('ready', `inputShapes must list ${this.inputs.length} per-sample shape(s), one per input, got ${describe(shapes)}`);

@@ -87,8 +87,9 @@ export function concatenate(ctx: LayerContext): OpSpec {
 }
 
 export function reshape(ctx: LayerContext): OpSpec {
-  const target: number[] = ctx.config.target_shape;
-  if (!Array.isArray(target)) failLoad(`${ctx.where} has no target_shape list`);
+  if (!Array.isArray(ctx.config.target_shape)) failLoad(`${ctx.where} has no target_shape list`);
+  // tfjs-layers saves an inferred dimension (-1) as null.
+  const target: number[] = ctx.config.target_shape.map((d: number | null) => (d === null ? -1 : d));
   return {
     className: 'Reshape', stage: 'reshape', config: { targetShape: target },
     shape: ([input]) => perSample(reshapeTarget('reshape', batched(input), [1, ...target])),

@@ -223,7 +223,13 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
           'these layers, or run the model up to this layer in Condense (cut it there) and the rest elsewhere',
       );
     }
-    const ctx: conv.LayerContext = { className: cls, config: n.layer.config ?? {}, where, kerasVersion, fold: foldOf.get(n.id), fuse: fuseOf.get(n.id) };
+    let config: Record<string, any> = n.layer.config ?? {};
+    // tfjs-layers leaves SeparableConv2D's depth_multiplier out of the config it saves: the
+    // depthwise kernel [kh, kw, C, multiplier] says what it was.
+    if (cls === 'SeparableConv2D' && config.depth_multiplier === undefined) {
+      config = { ...config, depth_multiplier: lookup(namesOf(n), 'depthwise_kernel', where).shape[3] };
+    }
+    const ctx: conv.LayerContext = { className: cls, config, where, kerasVersion, fold: foldOf.get(n.id), fuse: fuseOf.get(n.id) };
     let mapped: conv.Mapped;
     try {
       const m = mapper(ctx);
@@ -236,7 +242,7 @@ export function buildFunctional(topo: Topology, lookup: Lookup, kerasVersion: nu
     }
     const raw = mapped.params.map((p) => lookup(namesOf(n), p, where)).map((w) => ({ data: w.data, shape: w.shape }));
     const ws = mapped.prepare ? mapped.prepare(raw) : raw;
-    mapped.spec.keras = { className: cls, config: n.layer.config ?? {}, kerasVersion };
+    mapped.spec.keras = { className: cls, config, kerasVersion };
     const layer = new OpLayer(n.layerName, mapped.spec);
     // Their weights are constants (Keras gives them no trainable weights): fit leaves them as they are.
     if (cls === 'Rescaling' || cls === 'Normalization') layer.trainable = false;

@@ -179,6 +179,9 @@ export class Sequential {
   to(engine: Engine): this {
     if (!engine || typeof (engine as Engine).conv2d !== 'function') fail('to', `engine must be an Engine from createEngine(), got ${describe(engine)}`);
     this.upload(engine);
+    // Cold start: every pipeline predict needs starts compiling now, in parallel (ready() awaits it).
+    this.warming = { engine, done: this.precompileOn(engine) };
+    this.warming.done.catch(() => undefined);
     return this;
   }
 
@@ -200,6 +203,14 @@ export class Sequential {
   ready(): Promise<void> {
     const engine = this.engine;
     if (!engine) return Promise.reject(new CondenseArgumentError('ready: the model is not on an engine yet: call model.to(engine) first'));
+    if (this.warming?.engine === engine) return this.warming.done;
+    return this.precompileOn(engine);
+  }
+
+  /** What to(engine) started compiling. */
+  private warming: { engine: Engine; done: Promise<void> } | null = null;
+
+  private precompileOn(engine: Engine): Promise<void> {
     return engine.precompile(() => this.predict(engine.tensor(new Float32Array(sizeOf(this.inputShape)), [1, ...this.inputShape])));
   }
 
