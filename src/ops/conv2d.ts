@@ -128,6 +128,35 @@ export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activa
   };
 }
 
+/** The channels-first forms (ONNX exports): 1x1 over pixel quads, depthwise over column quads. */
+export function conv2dPointwiseNchwProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program | null {
+  const pixels = g.outHeight * g.outWidth;
+  if (g.layout !== 'NCHW' || g.groups !== 1 || !pointwise(g) || pixels % 4 !== 0) return null;
+  return {
+    kernel: kernels.conv2dPointwiseNchw,
+    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation] },
+    invocations: 0,
+    fixedGrid: [Math.ceil(Math.ceil(pixels / 8) / workgroupSize), Math.ceil(g.outChannels / 4), g.batch],
+    uniforms: [pixels, g.inChannels, g.outChannels],
+  };
+}
+
+export function depthwiseNchwProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program | null {
+  if (g.layout !== 'NCHW' || g.groups !== g.inChannels || g.outChannels !== g.inChannels) return null;
+  const taps3 = g.kernelWidth === 3 && g.dilationWidth === 1 && (g.strideWidth === 1 || g.strideWidth === 2);
+  const perRow = Math.ceil(g.outWidth / 4);
+  return {
+    kernel: kernels.depthwiseConv2dNchw,
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation],
+      TAPS3: taps3 ? 1 : 0, STRIDE: taps3 ? g.strideWidth : 1,
+    },
+    invocations: g.batch * g.outChannels * g.outHeight * perRow,
+    row: { elems: g.outWidth, perRow },
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g)],
+  };
+}
+
 /** Depthwise NHWC convolutions the vec4 kernel takes: one filter per channel (multiplier 1), channels in quads. */
 export function depthwiseVec4(g: ConvGeometry): boolean {
   return g.layout === 'NHWC' && g.groups === g.inChannels && g.outChannels === g.inChannels && g.inChannels % 4 === 0;
@@ -237,6 +266,10 @@ export function blockable(g: ConvGeometry): boolean {
 export function convKernel(
   g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, stageFilter: boolean, unsplit: boolean, maxPerDim: number,
 ): { program: Program; tail: 'none' | 'input' | 'unused' } {
+  const dwNchw = depthwiseNchwProgram(g, hasBias, activation, workgroupSize);
+  if (dwNchw) return { program: dwNchw, tail: 'none' };
+  const pwNchw = unsplit ? conv2dPointwiseNchwProgram(g, hasBias, activation, workgroupSize) : null;
+  if (pwNchw && pwNchw.fixedGrid!.every((d) => d <= maxPerDim)) return { program: pwNchw, tail: 'none' };
   if (depthwiseVec4(g)) {
     const program = depthwiseProgram(g, hasBias, activation, workgroupSize);
     return { program: { ...program, invocations: g.batch * g.outHeight * program.row!.perRow }, tail: 'none' };

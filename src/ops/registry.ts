@@ -7,6 +7,8 @@ import concatWgsl from '../../shaders/concat.wgsl?raw';
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
 import convBlockWgsl from '../../shaders/conv2d_block.wgsl?raw';
 import convPointwiseWgsl from '../../shaders/conv2d_pointwise.wgsl?raw';
+import convPointwiseNchwWgsl from '../../shaders/conv2d_pointwise_nchw.wgsl?raw';
+import depthwiseConv2dNchwWgsl from '../../shaders/depthwise_conv2d_nchw.wgsl?raw';
 import depthwiseConv2dWgsl from '../../shaders/depthwise_conv2d.wgsl?raw';
 import copyWgsl from '../../shaders/copy.wgsl?raw';
 import denseWgsl from '../../shaders/dense.wgsl?raw';
@@ -74,6 +76,8 @@ export const kernels = {
   conv2d: { name: 'conv2d', shader: conv2dWgsl, inputs: ['x', 'filter', 'bias'] },
   conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
   conv2dPointwise: { name: 'conv2d_pointwise', shader: convPointwiseWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2dPointwiseNchw: { name: 'conv2d_pointwise_nchw', shader: convPointwiseNchwWgsl, inputs: ['x', 'filter', 'bias'] },
+  depthwiseConv2dNchw: { name: 'depthwise_conv2d_nchw', shader: depthwiseConv2dNchwWgsl, inputs: ['x', 'filter', 'bias'] },
   depthwiseConv2d: { name: 'depthwise_conv2d', shader: depthwiseConv2dWgsl, inputs: ['x', 'filter', 'bias'] },
   // pool.ts
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
