@@ -133,7 +133,7 @@ async function modelEngines(settings: ModelBenchSettings, environment: Record<st
 }
 
 function printModels(report: ModelBenchReport, seconds: number): void {
-  console.log(`\nwhole models on ${report.adapter.description || report.adapter.vendor} — ${report.settings.preset} preset, ${seconds.toFixed(0)} s\n`);
+  console.log(`\nwhole models on ${report.adapter.description || report.adapter.architecture || report.adapter.vendor} — ${report.settings.preset} preset, ${seconds.toFixed(0)} s\n`);
   console.log(modelEngineTable(report));
   console.log(`\n${modelRatioTable(report)}`);
   console.log(`\n${modelLegend(report)}`);
@@ -248,7 +248,7 @@ async function main(): Promise<number> {
     report.environment = { ...report.environment, git: environment.git };
     printModels(report, (performance.now() - started) / 1000);
     const modelsOut = out && settings ? out.replace(/(\.json)?$/, '-models.json') : out;
-    const where = (report.adapter.description || report.adapter.vendor || 'adapter').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const where = (report.adapter.description || report.adapter.architecture || report.adapter.vendor || 'adapter').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
     writeReport(modelsOut ?? join('bench', 'results', `${stamp}-${where}-models${models.preset === 'small' ? '-small' : ''}.json`), report);
     const problems = modelProblems(report);
     if (problems.length) console.error(`models: ${problems.join('; ')}`);

@@ -64,7 +64,7 @@ export function modelLegend(report: ModelBenchReport): string {
   const fresh = new Map(report.models.flatMap((m) => m.engines.map((e) => [e.engine, e.fresh] as const)));
   const gpu = report.models.flatMap((m) => m.engines).find((e) => e.engine === 'condense' && e.gpuSource);
   return [
-    `adapter: ${adapter.description || adapter.vendor || '?'} (${adapter.architecture || '?'}; ${adapter.source}), every engine on it in one run.`,
+    `adapter: ${adapter.description || adapter.architecture || '?'} (vendor ${adapter.vendor || '?'}; ${adapter.source}), every engine on it in one run.`,
     'load ms: fetch + parse + upload. cold ms: the first predict + readback after load, compilation included. warm ms: median of predict + readback, wall-clock, ' +
       `${settings.iterations} runs after ${settings.warmup} warm-up, the engines taking turns (min/max/n beside). Every run uploads the input from the host.`,
     `GPU ms: Condense, ${gpu?.gpuSource === 'timestamp' ? `median of ${settings.gpuIterations} profiled runs from timestamp queries` : 'n/a (no timestamp-query on this adapter)'}. ` +
