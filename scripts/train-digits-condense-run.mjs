@@ -4,11 +4,15 @@
 // written with model.save (TF.js Layers format) to OUT_DIR, by default
 // node_modules/.cache/condense-train/digits/ (never over models/digits/, the shipped tfjs model).
 //
-//   EPOCHS (12), SHIFT (1), BATCH (32), OUT_DIR: as the tfjs path.
+//   EPOCHS (12), SHIFT (1), BATCH (32), WIDTHS (16,32,64), OUT_DIR: as the tfjs path.
+//   LIMIT: train on a seeded LIMIT of the training samples only (a smoke run of the whole path).
+//
+// Cost: on SwiftShader (no GPU) a full-width step of 32 takes about 4.7 CPU seconds, so the full
+// run (12 epochs of 250 steps) takes hours there; it is meant for a machine with a GPU.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mulberry32, SEED, split } from './digits-data.mjs';
+import { mulberry32, SEED, shuffle, split } from './digits-data.mjs';
 import { buildDigitsModel, digitsAccuracy, hostDigits, trainDigits } from './train-digits-condense.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,13 +35,17 @@ export async function main() {
   const shift = Number(process.env.SHIFT ?? 1);
   const batchSize = Number(process.env.BATCH ?? 32);
   const out = process.env.OUT_DIR ?? join(CACHE, 'digits');
+  const widths = (process.env.WIDTHS ?? '16,32,64').split(',').map(Number);
+  const limit = process.env.LIMIT ? Number(process.env.LIMIT) : Infinity;
   const condense = await buildLibrary();
   const engine = await condense.createEngine();
   console.log(`Condense on ${engine.adapterInfo.vendor} ${engine.adapterInfo.architecture} ${engine.adapterInfo.description ?? ''}`.trim());
   const random = mulberry32(SEED);
-  const { train, test, testIndices } = split(random);
+  const { train: all, test, testIndices } = split(random);
+  // The training list runs digit by digit: a smoke run takes a seeded sample of every class.
+  const train = limit < all.length ? shuffle([...all], mulberry32(1)).slice(0, limit) : all;
   console.log(`mnist: ${train.length + test.length} digits; train ${train.length}, held-out test ${test.length}`);
-  const model = buildDigitsModel(condense, engine);
+  const model = buildDigitsModel(condense, engine, { widths });
   console.log(model.summary());
   const t0 = performance.now();
   const rows = await trainDigits(condense, model, train, {
@@ -54,7 +62,7 @@ export async function main() {
   mkdirSync(out, { recursive: true });
   await model.save(out);
   writeFileSync(join(out, 'training.json'), JSON.stringify({
-    engine: 'condense', adapter: engine.adapterInfo, seed: SEED, epochs, batchSize, shift,
+    engine: 'condense', adapter: engine.adapterInfo, seed: SEED, epochs, batchSize, shift, widths, trainCount: train.length,
     schedule: 'Adam, cosine 3e-3 -> 1e-4 per epoch', epochsLog: rows, trainAccuracy, testAccuracy, trainingSeconds, testIndices,
   }, null, 1));
   console.log(`saved to ${out}`);

@@ -331,4 +331,15 @@ describe('the README example', () => {
     expect(Number.isFinite(loss) && accuracy! >= 0 && accuracy! <= 1).toBe(true);
     expect(model.getWeights()).toHaveLength(4);
   });
+
+  it('a learning rate set between fits is checked like the option', () => {
+    const o = sgd({ learningRate: 0.1 });
+    o.learningRate = 0.05;
+    expect(o.learningRate).toBe(0.05);
+    for (const bad of [0, -1, Infinity, NaN, '0.1']) {
+      expect(() => { (o as { learningRate: unknown }).learningRate = bad; }).toThrow(/sgd: learningRate must be a positive finite number/);
+      expect(() => { (adam() as { learningRate: unknown }).learningRate = bad; }).toThrow(/adam: learningRate must be a positive finite number/);
+    }
+    expect(o.learningRate).toBe(0.05);
+  });
 });

@@ -48,6 +48,16 @@ export abstract class Optimizer {
   iterations = 0;
   private slots = new Map<number, Slots>();
   private engine: Engine | null = null;
+  private rate = 0;
+
+  /** May change between fit calls (a schedule), as in Keras and tfjs; a positive finite number. */
+  get learningRate(): number {
+    return this.rate;
+  }
+
+  set learningRate(value: number) {
+    this.rate = positiveFinite(this.className === 'SGD' ? 'sgd' : 'adam', 'learningRate', value);
+  }
 
   /** The options, as Keras's get_config names them. */
   abstract config(): Record<string, number | boolean>;
@@ -84,7 +94,6 @@ export abstract class Optimizer {
 
 export class SGD extends Optimizer {
   readonly className = 'SGD';
-  readonly learningRate: number;
   readonly momentum: number;
   readonly nesterov: boolean;
   constructor(options: SgdOptions = {}) {
@@ -92,7 +101,7 @@ export class SGD extends Optimizer {
     const op = 'sgd';
     checkOptions(options, op);
     checkKeys(op, options, ['learningRate', 'momentum', 'nesterov']);
-    this.learningRate = positiveFinite(op, 'learningRate', options.learningRate ?? 0.01);
+    this.learningRate = options.learningRate ?? 0.01;
     this.momentum = fraction(op, 'momentum', options.momentum ?? 0);
     if (options.nesterov !== undefined && typeof options.nesterov !== 'boolean') fail(op, `nesterov must be a boolean, got ${describe(options.nesterov)}`);
     this.nesterov = options.nesterov ?? false;
@@ -110,7 +119,6 @@ export class SGD extends Optimizer {
 
 export class Adam extends Optimizer {
   readonly className = 'Adam';
-  readonly learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -119,7 +127,7 @@ export class Adam extends Optimizer {
     const op = 'adam';
     checkOptions(options, op);
     checkKeys(op, options, ['learningRate', 'beta1', 'beta2', 'epsilon']);
-    this.learningRate = positiveFinite(op, 'learningRate', options.learningRate ?? 0.001);
+    this.learningRate = options.learningRate ?? 0.001;
     this.beta1 = fraction(op, 'beta1', options.beta1 ?? 0.9);
     this.beta2 = fraction(op, 'beta2', options.beta2 ?? 0.999);
     this.epsilon = positiveFinite(op, 'epsilon', options.epsilon ?? 1e-7);
