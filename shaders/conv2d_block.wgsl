@@ -44,6 +44,7 @@ struct Params {
   pool_pad_top: u32,
   pool_pad_left: u32,
   neg_inf_bits: u32,
+  batch: u32,
 }
 
 override WORKGROUP_SIZE: u32;
@@ -129,11 +130,15 @@ fn pool_max(m: vec4f, v: vec4f, inside: bool) -> vec4f {
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
   let quads_out = params.out_channels / 4u;
   let q0 = wid.y * 2u;
-  let n = wid.z;
+  // The grid's x runs over every image's blocks, so small maps of a batch (7 x 7: 8 blocks each)
+  // still fill whole workgroups instead of leaving most lanes idle.
   let blocks = params.block_rows * params.block_cols;
+  let all_blocks = blocks * params.batch;
   // No early return: every invocation must reach the barriers.
-  let live = gid.x < blocks;
-  let block = min(gid.x, blocks - 1u);
+  let live = gid.x < all_blocks;
+  let flat = min(gid.x, all_blocks - 1u);
+  let n = flat / blocks;
+  let block = flat % blocks;
   let br = block / params.block_cols;
   let bc = block % params.block_cols;
   var row0: i32;

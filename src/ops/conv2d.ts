@@ -206,10 +206,10 @@ export function conv2dBlockProgram(
       SMALL_CIN: g.inChannels < 4 ? g.inChannels : 0,
     },
     invocations: 0,
-    fixedGrid: [Math.ceil((blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), g.batch],
+    fixedGrid: [Math.ceil((g.batch * blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), 1],
     uniforms: [
       g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g),
-      blockRows, blockCols, p?.outWidth ?? 0, p?.padTop ?? 0, p?.padLeft ?? 0, NEG_INF_BITS,
+      blockRows, blockCols, p?.outWidth ?? 0, p?.padTop ?? 0, p?.padLeft ?? 0, NEG_INF_BITS, g.batch,
     ],
   };
 }
@@ -280,7 +280,8 @@ export function convKernel(
   }
   // Grouped convolutions run the direct kernel: the blocked one reads every input channel.
   if (unsplit && blockable(g) && blockKernelPays(g, workgroupSize)) {
-    return { program: conv2dBlockProgram(g, hasBias, activation, workgroupSize, stageFilter), tail: 'input' };
+    const program = conv2dBlockProgram(g, hasBias, activation, workgroupSize, stageFilter);
+    if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'input' };
   }
   return { program: conv2dProgram(g, hasBias, activation, workgroupSize), tail: 'none' };
 }
