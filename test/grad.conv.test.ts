@@ -250,6 +250,47 @@ describe('GPU vs reference', () => {
   });
 });
 
+describe('the fast paths: filter gradient tiles and the input gradient as a forward conv2d', () => {
+  it('NHWC, groups 1, Cout in quads: tiled filter gradients and stride-1 input gradients agree with the reference', async () => {
+    const engine = await gpuEngine();
+    const random = rng(880);
+    const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+    const routes = { tiles: 0, forward: 0 };
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 48; i++) {
+        const cin = [1, 3, 4, 8, 12][int(0, 4)];
+        const cout = [4, 8, 12, 16][int(0, 3)];
+        const [kh, kw] = [int(1, 3), int(1, 3)];
+        const r = random();
+        const padding: Padding = r < 0.4 ? 'same' : r < 0.7 ? 'valid' : [[int(0, kh), int(0, kh)], [int(0, kw), int(0, kw)]];
+        const stride = random() < 0.6 ? 1 : 2;
+        const options: ConvOpts = { strides: [stride, int(1, 2)], padding, dilations: [int(1, 2), int(1, 2)] };
+        const c = makeCase(random, [int(1, 3), int(3, 14), int(3, 14), cin], [kh, kw, cin, cout], options);
+        if ((await check(engine, c)) === 'rejected') continue;
+        // The labels say which kernel wrote each gradient.
+        const [x, dy, f] = [c.x, c.dy, c.filter].map((h) => engine.tensor(h.data, h.shape));
+        const df = engine.grad.conv2dBackpropFilter(x, dy, { ...options, filterShape: c.filter.shape });
+        const dx = engine.grad.conv2dBackpropInput(dy, f, { ...options, inputShape: c.x.shape });
+        expect(df.label, label(c)).toBe('conv2d_backprop_filter_tiles');
+        routes.tiles++;
+        if (dx.label !== 'conv2d_backprop_input') routes.forward++;
+        const wide = (typeof padding !== 'string') && (padding[0].some((p) => p > (kh - 1) * options.dilations![0]) || padding[1].some((p) => p > (kw - 1) * options.dilations![1]));
+        expect(dx.label !== 'conv2d_backprop_input', label(c)).toBe(options.strides![0] === 1 && options.strides![1] === 1 && cin % 4 === 0 && !wide);
+        [x, dy, f, df, dx].forEach((t) => t.dispose());
+      }
+    });
+    expect(routes.tiles).toBeGreaterThan(30);
+    expect(routes.forward).toBeGreaterThan(5);
+  });
+
+  it('a batch of 32 14x14x16 maps (the digit CNN\'s second layer): many slices, partial tiles of a row', async () => {
+    const engine = await gpuEngine();
+    const random = rng(32);
+    await withValidation(engine, () => check(engine, makeCase(random, [32, 14, 14, 16], [3, 3, 16, 32], { padding: 'same' })));
+    await withValidation(engine, () => check(engine, makeCase(random, [8, 28, 28, 1], [3, 3, 1, 16], { padding: 'same' })));
+  });
+});
+
 describe('the reference against float64 central differences and tf.grads', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');

@@ -196,6 +196,56 @@ describe('GPU vs reference', () => {
   });
 });
 
+describe('windows that tile the input (max_pool2d_backward_windows: NHWC, C % 4 == 0, stride = window)', () => {
+  /** Small integers, so windows tie often; NaN and infinities where `specials`. */
+  function tilingCase(random: () => number, specials: number): Case {
+    const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+    const [kh, kw] = [int(1, 3), int(1, 3)];
+    // 'same' pads at the bottom/right only when the window is 2 (or the size divides): otherwise
+    // it pads the top too and the general path serves; both must agree with the reference.
+    const options: PoolOptions = { poolSize: [kh, kw], strides: [kh, kw], padding: random() < 0.5 ? 'same' : 'valid' };
+    const shape = [int(1, 3), int(kh, 13), int(kw, 13), 4 * int(1, 3)];
+    const c = makeCase(random, shape, options, specials);
+    const ints = Float32Array.from(c.x.data, (v) => (Number.isFinite(v) ? Math.round(v * 2) : v));
+    return { ...c, x: { data: ints, shape } };
+  }
+
+  it('agrees with the reference over a seeded grid with ties, NaN and infinities, in one dispatch', async () => {
+    const engine = await gpuEngine();
+    const random = rng(2222);
+    let oneDispatch = 0;
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 80; i++) {
+        const c = tilingCase(random, i % 2 ? 0.1 : 0);
+        const before = engine.stats().dispatches;
+        expect(await check(engine, c), label(c)).toBe('ran');
+        // check runs max (1 dispatch on this path, 2 otherwise), then avg (1).
+        if (engine.stats().dispatches - before === 2) oneDispatch++;
+      }
+    });
+    expect(oneDispatch).toBeGreaterThan(50);
+  });
+
+  it("a 'valid' pool's dropped rows and columns get zeros; a tie goes to the window's first cell", async () => {
+    // 1x3x3x4, pool 2: one window (rows 0-1, cols 0-1); row 2 and column 2 are in no window.
+    // Channel 0 all ones (a four-way tie: the first cell takes dy); channel 1 max at (1, 1).
+    const x = new Float32Array(36);
+    for (let p = 0; p < 9; p++) {
+      x[p * 4] = 1;
+      x[p * 4 + 1] = p === 4 ? 5 : 0;
+      x[p * 4 + 2] = -p;
+      x[p * 4 + 3] = p === 1 ? Number.NaN : p;
+    }
+    const dy = [10, 20, 30, 40];
+    const want = new Array<number>(36).fill(0);
+    want[0] = 10; // tie: cell (0, 0)
+    want[4 * 4 + 1] = 20; // the 5 at (1, 1)
+    want[2] = 30; // -0 at (0, 0) is the largest of 0, -1, -3, -4
+    want[1 * 4 + 3] = 40; // the NaN at (0, 1) wins
+    await both('max', { data: x, shape: [1, 3, 3, 4] }, { data: new Float32Array(dy), shape: [1, 1, 1, 4] }, { poolSize: 2 }, want);
+  });
+});
+
 describe('the reference against float64 central differences and tf.grads', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');

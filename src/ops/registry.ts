@@ -58,9 +58,12 @@ import batchNormApplyWgsl from '../../shaders/batch_norm_apply.wgsl?raw';
 import batchNormBackwardWgsl from '../../shaders/batch_norm_backward.wgsl?raw';
 import channelSumsWgsl from '../../shaders/channel_sums.wgsl?raw';
 import conv2dBackpropFilterWgsl from '../../shaders/conv2d_backprop_filter.wgsl?raw';
+import conv2dBackpropFilterTilesWgsl from '../../shaders/conv2d_backprop_filter_tiles.wgsl?raw';
+import conv2dFilterFlipWgsl from '../../shaders/conv2d_filter_flip.wgsl?raw';
 import conv2dBackpropInputWgsl from '../../shaders/conv2d_backprop_input.wgsl?raw';
 import dropoutWgsl from '../../shaders/dropout.wgsl?raw';
 import dropoutBackwardWgsl from '../../shaders/dropout_backward.wgsl?raw';
+import maxPoolBackwardWindowsWgsl from '../../shaders/max_pool2d_backward_windows.wgsl?raw';
 import maxPoolBackwardWgsl from '../../shaders/max_pool2d_backward.wgsl?raw';
 import movingAverageWgsl from '../../shaders/moving_average.wgsl?raw';
 import sumSlicesWgsl from '../../shaders/sum_slices.wgsl?raw';
@@ -141,10 +144,13 @@ export const kernels = {
   // backward/conv.ts (sliced reductions: channel_sums or conv2d_backprop_filter, then sum_slices)
   conv2dBackpropInput: { name: 'conv2d_backprop_input', shader: conv2dBackpropInputWgsl, inputs: ['dy', 'filter'] },
   conv2dBackpropFilter: { name: 'conv2d_backprop_filter', shader: conv2dBackpropFilterWgsl, inputs: ['x', 'dy'] },
+  conv2dFilterFlip: { name: 'conv2d_filter_flip', shader: conv2dFilterFlipWgsl, inputs: ['filter'] },
+  conv2dBackpropFilterTiles: { name: 'conv2d_backprop_filter_tiles', shader: conv2dBackpropFilterTilesWgsl, inputs: ['x', 'dy'] },
   channelSums: { name: 'channel_sums', shader: channelSumsWgsl, inputs: ['a', 'b', 'mean', 'variance'] },
   sumSlices: { name: 'sum_slices', shader: sumSlicesWgsl, inputs: ['partials'] },
   // backward/pool.ts
   maxPool2dBackward: { name: 'max_pool2d_backward', shader: maxPoolBackwardWgsl, inputs: ['dy', 'indices'] },
+  maxPool2dBackwardWindows: { name: 'max_pool2d_backward_windows', shader: maxPoolBackwardWindowsWgsl, inputs: ['x', 'dy'] },
   avgPool2dBackward: { name: 'avg_pool2d_backward', shader: avgPoolBackwardWgsl, inputs: ['dy'] },
   // backward/dropout.ts (dropout: two outputs, y then the mask)
   dropout: { name: 'dropout', shader: dropoutWgsl, inputs: ['x'] },

@@ -11,7 +11,7 @@ import type { Tensor } from '../../tensor.js';
 import {
   CondenseArgumentError, checkDataFormat, checkOptions, checkShape, fail, requireOptions, shapeToString, sizeOf, toLogical, type DataFormat,
 } from '../args.js';
-import { convGeometry, convOutShape, LAYOUT_CODES, type Conv2dOptions, type ConvGeometry } from '../conv2d.js';
+import { conv2d, convGeometry, convOutShape, LAYOUT_CODES, type Conv2dOptions, type ConvGeometry } from '../conv2d.js';
 import { kernels } from '../registry.js';
 import { windowWords, type WindowGeometry } from '../window.js';
 
@@ -289,8 +289,34 @@ export function planChannelSums(rec: Recorder, op: string, info: ChannelLayout, 
 // ---- the ops ----
 
 /**
+ * The padding of the forward conv2d that computes conv2d's input gradient at stride 1 (dy padded
+ * by the window's reach less the forward's own padding, with the flipped filter), or null where
+ * the gather serves: strides, groups, NCHW, input channels not in quads (the blocked kernels write
+ * channel quads), or a forward padding wider than the window's reach.
+ */
+export function forwardPads(g: ConvGeometry): [[number, number], [number, number]] | null {
+  if (g.layout !== 'NHWC' || g.groups !== 1 || g.strideHeight !== 1 || g.strideWidth !== 1 || g.inChannels % 4 !== 0) return null;
+  const reachH = (g.kernelHeight - 1) * g.dilationHeight;
+  const reachW = (g.kernelWidth - 1) * g.dilationWidth;
+  const pads: [[number, number], [number, number]] = [[reachH - g.padTop, reachH - g.padBottom], [reachW - g.padLeft, reachW - g.padRight]];
+  return pads.flat().every((p) => p >= 0) ? pads : null;
+}
+
+/** conv2d_filter_flip: HWIO [KH, KW, Cin, Cout] to the window reversed, [KH, KW, Cout, Cin]. */
+function flipFilter(rec: Recorder, filter: GPUBuffer, g: ConvGeometry): Tensor {
+  const op = 'conv2dBackpropInput';
+  const shape = [g.kernelHeight, g.kernelWidth, g.outChannels, g.inChannels];
+  const size = sizeOf(shape);
+  const program: Program = {
+    kernel: kernels.conv2dFilterFlip, constants: { WORKGROUP_SIZE: rec.workgroupSize }, invocations: 0, uniforms: [g.kernelHeight * g.kernelWidth, g.inChannels, g.outChannels],
+  };
+  return rec.run(op, program, filter, shape, rowChunks(op, 1, size, size, rec.limits));
+}
+
+/**
  * dL/dx of conv2d for dL/dy = dy: a transposed convolution of dy by the same filter, of shape
- * inputShape. Gathered, one invocation per dx element (see conv2d_backprop_input.wgsl for why).
+ * inputShape: at stride 1 (NHWC, Cin in quads) the forward conv2d of dy by the flipped filter;
+ * otherwise gathered, one invocation per dx element (see conv2d_backprop_input.wgsl for why).
  */
 export function conv2dBackpropInput(rec: Recorder, dy: Tensor, filter: Tensor, options: Conv2dBackpropInputOptions): Tensor {
   const op = 'conv2dBackpropInput';
@@ -299,6 +325,17 @@ export function conv2dBackpropInput(rec: Recorder, dy: Tensor, filter: Tensor, o
   const fBuffer = rec.input(filter, op, 'filter', 4);
   const g = backpropInputGeometry(op, dy.shape, filter.shape, options);
   rec.checkBinding(op, 'filter', filter.size * 4);
+  const pads = forwardPads(g);
+  if (pads) {
+    // The forward conv's kernels compute several pixels and channels per invocation and reuse
+    // each load many times; the gather below computes one dx element per invocation.
+    const flipped = flipFilter(rec, fBuffer, g);
+    try {
+      return conv2d(rec, dy, flipped, { padding: pads, dilations: [g.dilationHeight, g.dilationWidth] });
+    } finally {
+      flipped.dispose();
+    }
+  }
   // NCHW: a dx row of one channel reads every output channel's plane, so whole images per chunk.
   const chunks = g.layout === 'NHWC'
     ? gatherRowChunks(op, g, g.outChannels, rec.limits)
@@ -307,6 +344,16 @@ export function conv2dBackpropInput(rec: Recorder, dy: Tensor, filter: Tensor, o
     kernel: kernels.conv2dBackpropInput, constants: { WORKGROUP_SIZE: rec.workgroupSize, LAYOUT: LAYOUT_CODES[g.layout] }, invocations: 0, uniforms: convWords(g),
   };
   return rec.run(op, program, dyBuffer, [...options.inputShape], chunks, () => [{ buffer: fBuffer }]);
+}
+
+/**
+ * The tile of conv2d_backprop_filter_tiles for `g`: input x output channels per invocation (4 or
+ * 1 input channels: 1 for a grey or RGB first layer; 8 or 4 output channels), or null where only
+ * the scalar kernel serves (NCHW, groups, output channels not in quads).
+ */
+export function filterTile(g: ConvGeometry): { ci: number; co: number } | null {
+  if (g.layout !== 'NHWC' || g.groups !== 1 || g.outChannels % 4 !== 0) return null;
+  return { ci: g.inChannels % 4 === 0 ? 4 : 1, co: g.outChannels % 8 === 0 ? 8 : 4 };
 }
 
 /**
@@ -340,20 +387,21 @@ export function conv2dBackpropFilter(rec: Recorder, x: Tensor, dy: Tensor, optio
     };
   const positions = g.batch * OH * OW;
   const plan = planSlices(op, positions, size, spans, rec.limits);
-  const program: Program = {
-    kernel: kernels.conv2dBackpropFilter,
-    constants: { WORKGROUP_SIZE: rec.workgroupSize, LAYOUT: LAYOUT_CODES[g.layout] },
-    invocations: 0,
-    uniforms: [...convWords(g), plan.perSlice, positions],
-  };
-  const pass1 = planRanged(rec, op, program, plan.chunks, (c) => [c.inputs[1].shift]);
+  const tile = filterTile(g);
+  const program: Program = tile
+    ? { kernel: kernels.conv2dBackpropFilterTiles, constants: { WORKGROUP_SIZE: rec.workgroupSize, CI_TILE: tile.ci, CO_TILE: tile.co }, invocations: 0, uniforms: [...convWords(g), plan.perSlice, positions] }
+    : { kernel: kernels.conv2dBackpropFilter, constants: { WORKGROUP_SIZE: rec.workgroupSize, LAYOUT: LAYOUT_CODES[g.layout] }, invocations: 0, uniforms: [...convWords(g), plan.perSlice, positions] };
+  // The tiled kernel counts its invocations and first result in tiles; its ranges stay in elements.
+  const per = tile ? tile.ci * tile.co : 1;
+  const chunks = plan.chunks.map((c) => ({ ...c, outStart: c.outStart / per, outCount: c.outCount / per }));
+  const pass1 = planRanged(rec, op, program, chunks, (c) => [c.inputs[1].shift]);
   const pass2 = planSumSlices(rec, op, plan.slices, size, 1);
-  const out = rec.allocate(op, filterShape, kernels.conv2dBackpropFilter.name);
+  const out = rec.allocate(op, filterShape, program.kernel.name);
   const partials = rec.allocate(op, [plan.slices, size], `${op}.partials`);
   pass1([xBuffer, dyBuffer], [], partials);
   pass2(partials, out);
   rec.releaseScratch(partials);
-  return rec.wrap(out, filterShape, kernels.conv2dBackpropFilter.name);
+  return rec.wrap(out, filterShape, program.kernel.name);
 }
 
 /** dL/dBias of a bias added per channel: dy summed over N, H and W, shape [C]. */

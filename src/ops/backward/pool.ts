@@ -58,6 +58,15 @@ function gatherProgram(kernel: typeof kernels.maxPool2dBackward | typeof kernels
   };
 }
 
+/**
+ * Whether max_pool2d_backward_windows serves `g` (NHWC view): windows that tile the input from
+ * its first cell (stride = window, no dilation, no padding at the top or left), channels in quads.
+ */
+export function tilingWindows(g: WindowGeometry): boolean {
+  return g.inChannels % 4 === 0 && g.strideHeight === g.kernelHeight && g.strideWidth === g.kernelWidth &&
+    g.dilationHeight === 1 && g.dilationWidth === 1 && g.padTop === 0 && g.padLeft === 0;
+}
+
 // ---- the ops ----
 
 /**
@@ -72,6 +81,19 @@ export function maxPool2dBackward(rec: Recorder, x: Tensor, dy: Tensor, options:
   const g = maxPoolBackwardGeometry(op, x.shape, dy.shape, options);
   const view = nhwcView(g);
   const wg = rec.workgroupSize;
+  if (tilingWindows(view) && [x.size, dy.size].every((n) => n * 4 <= rec.limits.maxBinding)) {
+    const blocks = [Math.ceil(view.inHeight / view.kernelHeight), Math.ceil(view.inWidth / view.kernelWidth)];
+    const quads = view.inChannels / 4;
+    const planned = rec.plan(op, {
+      kernel: kernels.maxPool2dBackwardWindows,
+      constants: { WORKGROUP_SIZE: wg },
+      invocations: view.batch * blocks[0] * blocks[1] * quads,
+      uniforms: [view.inHeight, view.inWidth, quads, view.outHeight, view.outWidth, view.kernelHeight, view.kernelWidth, ...blocks],
+    });
+    const out = rec.allocate(op, x.shape, kernels.maxPool2dBackwardWindows.name);
+    rec.record(planned, [{ buffer: input }, { buffer: dyBuffer }, { buffer: out }]);
+    return rec.wrap(out, x.shape, kernels.maxPool2dBackwardWindows.name);
+  }
   // Plan both kernels before recording either: a call that cannot run throws before GPU work.
   const forwardChunks = windowRowChunks(op, view, view.inChannels, rec.limits);
   const gatherChunks = gatherRowChunks(op, view, view.inChannels, rec.limits).map((c) => sharedRange(c, 2));
