@@ -27,6 +27,13 @@ export interface LoadedModel {
   /** Condense only: one run timed by the GPU profiler (timestamps where the adapter has them). */
   gpuRun?(): Promise<{ ms: number; source: TimingSource }>;
   counters?(): Promise<CondenseCounters>;
+  /**
+   * Condense only, after the cold run and outside every timing: waits for the pipelines its cold
+   * start left compiling in the background (the first predict ran on stand-ins, see
+   * src/ops/fusion.ts coldStart), so that work neither slows the next engine's load and cold
+   * start on a shared CPU adapter nor lands in Condense's own warm runs.
+   */
+  settle?(): Promise<void>;
   dispose(): Promise<void> | void;
 }
 
@@ -50,6 +57,7 @@ export function condenseEngine(create: () => Promise<Engine>): ModelEngine {
       const engine = await create();
       let predict: (x: Tensor) => Tensor[];
       let dispose: () => void;
+      let settle = () => Promise.resolve();
       if (m.format === 'layers') {
         const model = await loadLayersModel(await readLayersFiles(files, m.path), { engine });
         predict = (x) => {
@@ -57,6 +65,8 @@ export function condenseEngine(create: () => Promise<Engine>): ModelEngine {
           return Array.isArray(y) ? y : [y];
         };
         dispose = () => model.dispose();
+        // to() started compiling where every input size is known; ready() then awaits that same work.
+        if (!('nodes' in model) || model.inputs.every((i) => !i.shape.includes(null))) settle = () => model.ready();
       } else {
         const model = await loadOnnxModel(new Uint8Array(await files.read(m.path)), { engine });
         const name = model.inputs[0].name;
@@ -81,6 +91,7 @@ export function condenseEngine(create: () => Promise<Engine>): ModelEngine {
       let profiler: GpuProfiler | null = null;
       return {
         run: () => readAll(record()),
+        settle: () => settle(),
         async gpuRun() {
           profiler ??= new GpuProfiler(engine.device, { capacity: 2048 });
           engine.setProfiler(profiler);

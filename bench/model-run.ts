@@ -139,6 +139,7 @@ export async function runModelBench(ctx: ModelBenchContext, settings: ModelBench
           run.first = flat(await run.loaded.run());
           result.coldMs = now() - t1;
           result.loadMs = t1 - t0;
+          await run.loaded.settle?.();
           result.outputValues = run.first.length;
         } catch (e) {
           result.error = (e as Error).message;

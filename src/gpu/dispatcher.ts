@@ -44,7 +44,15 @@ export interface RewriteContext {
   workgroupSize: number;
   /** Plans a replacement op; throws where the grid does not fit. */
   plan(program: Program, bindings: GPUBufferBinding[]): PendingOp;
+  /**
+   * Where this program's pipeline stands: compiled, compiling in the background (precompile), or
+   * neither (a submit would compile it on the spot). A pass may trade a kernel still compiling for
+   * one whose pipeline is further along.
+   */
+  pipelineState(program: Program): PipelineState;
 }
+
+export type PipelineState = 'compiled' | 'compiling' | 'none';
 
 /**
  * Hook for GPU timing (the profiler class implements it): gives each compute pass its timestamp
@@ -75,8 +83,13 @@ export class Dispatcher {
   private transient: GPUBuffer[] = [];
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
-  /** precompile() runs in flight (settled, never rejecting). */
-  private compiling = new Set<Promise<void>>();
+  /** Pipelines precompile() is compiling, by cache key: each settles (never rejects) once it is in `pipelines` or failed. */
+  private inflight = new Map<string, Promise<void>>();
+  /** Reads in progress, and what waits for there to be none (precompile's second wave). */
+  private reads = 0;
+  private idle: (() => void)[] = [];
+  /** Keys of a second wave held back by a read: a read that needs one of them starts it. */
+  private deferred = new Set<string>();
   private counters = { submits: 0, dispatches: 0 };
   profiler: PassProfiler | null = null;
 
@@ -120,8 +133,16 @@ export class Dispatcher {
     this.pending.push({ ...planned, bindings, note });
   }
 
-  /** The recorded ops after the rewrite pass (if any) over each run between clears. */
-  private rewritten(ops: (PendingOp | ClearOp)[]): (PendingOp | ClearOp)[] {
+  pipelineState(program: Program): PipelineState {
+    const key = cacheKey(program);
+    return this.pipelines.has(key) ? 'compiled' : this.inflight.has(key) ? 'compiling' : 'none';
+  }
+
+  /**
+   * The recorded ops after the rewrite pass (if any) over each run between clears; `state`
+   * stands in for the pipelines' real state (precompile plans the runs it will see).
+   */
+  private rewritten(ops: (PendingOp | ClearOp)[], state: (program: Program) => PipelineState = (p) => this.pipelineState(p)): (PendingOp | ClearOp)[] {
     const rewrite = this.rewrite;
     if (!rewrite) return ops;
     const runs: (PendingOp | ClearOp)[] = [];
@@ -132,6 +153,7 @@ export class Dispatcher {
           released: (buffer) => !this.pool.isLive(buffer),
           workgroupSize: this.workgroupSize,
           plan: (program, bindings) => ({ ...this.plan('fused', program), bindings }),
+          pipelineState: state,
         }));
       }
       programs = [];
@@ -165,34 +187,104 @@ export class Dispatcher {
 
   /**
    * Drops what was recorded since the last submit, unrun, and compiles the pipelines it needed
-   * (after the rewrite pass, so fused kernels too) with createComputePipelineAsync in parallel.
+   * (after the rewrite pass, so fused kernels too) with createComputePipelineAsync, in two waves:
+   * first what a run needs while the slow pipelines are still compiling (the rewrite pass's
+   * stand-ins, see fusion.ts coldStart), in parallel, then the rest in parallel. Chromium
+   * compiled one page's async pipelines about one after another on SwiftShader (five at once took
+   * as long as the sum), so the first wave is issued alone and a read right after to() waits for
+   * it only. Resolves when both waves are done.
    */
   precompile(): Promise<void> {
-    const done = this.compileRecorded();
-    // A read waits for compiles in flight rather than compiling the same pipelines again.
-    const settled = done.then(() => undefined, () => undefined);
-    this.compiling.add(settled);
-    void settled.then(() => this.compiling.delete(settled));
-    return done;
-  }
-
-  private async compileRecorded(): Promise<void> {
-    const ops = this.rewritten(this.pending);
+    const ops = this.pending;
     this.pending = [];
     // Nothing used the transient uploads: they are free now.
     for (const buffer of this.transient) this.pool.release(buffer, false);
     this.transient = [];
+    // The run right after this one sees every pipeline not compiled yet as compiling.
+    const cold = this.rewritten(ops, (p) => (this.pipelineState(p) === 'compiled' ? 'compiled' : 'compiling'));
+    const warm = this.rewritten(ops, () => 'compiled');
+    // What an earlier precompile is compiling already is awaited, not compiled again.
+    const earlier = new Set<Promise<void>>();
+    for (const op of [...cold, ...warm]) {
+      const wait = 'clear' in op ? undefined : this.inflight.get(cacheKey(op.program));
+      if (wait) earlier.add(wait);
+    }
+    const first = this.uncompiled(cold, new Map());
+    const then = this.uncompiled(warm, first);
+    const settle = new Map<string, () => void>();
+    for (const wave of [first, then]) {
+      for (const key of wave.keys()) this.inflight.set(key, new Promise<void>((resolve) => settle.set(key, resolve)));
+    }
+    const done = (async () => {
+      try {
+        await this.compileWave(first, settle);
+        // A read waiting on the first wave runs before the second starts: on SwiftShader the
+        // compiles took the CPU from that run (a 40 ms predict took 500 ms beside them).
+        if (this.reads && then.size) {
+          for (const key of then.keys()) this.deferred.add(key);
+          await new Promise<void>((wake) => this.idle.push(wake));
+          for (const key of then.keys()) this.deferred.delete(key);
+        }
+        await this.compileWave(then, settle);
+        await Promise.all(earlier);
+      } finally {
+        // A failed wave leaves the next one uncompiled: a submit compiles what it needs on the spot.
+        for (const [key, resolve] of settle) {
+          this.inflight.delete(key);
+          resolve();
+        }
+      }
+    })();
+    return done;
+  }
+
+  /** The programs among `ops` with no pipeline, compiling or to compile, and not in `except`. */
+  private uncompiled(ops: (PendingOp | ClearOp)[], except: Map<string, Program>): Map<string, Program> {
     const wanted = new Map<string, Program>();
-    for (const op of ops) if (!('clear' in op) && !this.pipelines.has(cacheKey(op.program))) wanted.set(cacheKey(op.program), op.program);
+    for (const op of ops) {
+      if ('clear' in op) continue;
+      const key = cacheKey(op.program);
+      if (!this.pipelines.has(key) && !this.inflight.has(key) && !except.has(key)) wanted.set(key, op.program);
+    }
+    return wanted;
+  }
+
+  private async compileWave(wave: Map<string, Program>, settle: Map<string, () => void>): Promise<void> {
     // A failed async pipeline rejects its own promise (no error scope: one held open across
     // awaits would catch other work's errors too).
-    await Promise.all([...wanted].map(async ([key, program]) => {
+    await Promise.all([...wave].map(async ([key, program]) => {
       try {
         this.pipelines.set(key, await this.device.createComputePipelineAsync(this.pipelineDescriptor(program)));
       } catch (e) {
         throw new GpuError(`compiling kernel ${program.kernel.name} failed: ${(e as Error).message}`);
+      } finally {
+        this.inflight.delete(key);
+        settle.get(key)?.();
+        settle.delete(key);
       }
     }));
+  }
+
+  /**
+   * Waits until what is recorded can be encoded without compiling a pipeline that precompile() is
+   * already compiling: the rewrite pass may take stand-ins for pipelines still in flight, so
+   * this asks it again after each wait.
+   */
+  private async awaitCompiles(): Promise<void> {
+    while (this.inflight.size) {
+      const waits: Promise<void>[] = [];
+      let held = false;
+      for (const op of this.rewritten(this.pending)) {
+        const key = 'clear' in op ? '' : cacheKey(op.program);
+        const wait = this.inflight.get(key);
+        if (wait) waits.push(wait);
+        held ||= this.deferred.has(key);
+      }
+      if (!waits.length) return;
+      // This read needs a pipeline that waits for reads to end: start it now.
+      if (held) for (const wake of this.idle.splice(0)) wake();
+      await Promise.all(waits);
+    }
   }
 
   private pipelineDescriptor(program: Program): GPUComputePipelineDescriptor {
@@ -271,7 +363,17 @@ export class Dispatcher {
 
   /** Submits everything recorded, copies `source` out through a MAP_READ staging buffer. */
   async readBuffer(source: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
-    if (this.compiling.size) await Promise.all(this.compiling);
+    this.reads++;
+    try {
+      return await this.read(source, bytes, label);
+    } finally {
+      if (--this.reads === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+  }
+
+  private async read(source: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
+    // A read waits for compiles in flight rather than compiling the same pipelines again.
+    await this.awaitCompiles();
     const staging = this.pool.acquire(bytes, STAGING_USAGE, `${label}.readback`);
     const copyBytes = Math.ceil(bytes / 4) * 4;
     const errors = this.submit((encoder) => encoder.copyBufferToBuffer(source, 0, staging, 0, copyBytes));

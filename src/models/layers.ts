@@ -1,129 +1,24 @@
-// Keras-like layers for Sequential models. Each layer knows its output shape (checked with the same
-// shape math as the ops), its weights' shapes, how to record itself on an Engine, and how to run
-// on the CPU reference. Shapes here are per sample: the batch axis is left out.
+// Keras-like layers for Sequential models: the filter -> detect -> condense -> classify loop
+// (Conv2D, ReLU / Activation, pooling, Dense) and the Keras-spelled factories of every layer. The
+// base class is in layer.ts, the shape plumbing (Flatten, Dropout, ZeroPadding2D) in
+// shape-layers.ts; both are re-exported here, where the model files import layers from.
 
 import type { Engine } from '../engine.js';
 import { checkDenseActivation, denseGeometry, type DenseActivation } from '../ops/dense.js';
-import { flattenShape, zeroPadGeometry, type ZeroPadding } from '../ops/layout.js';
 import * as reference from '../reference/index.js';
 import type { HostTensor } from '../reference/index.js';
-import { checkOptions, checkShape, describe, fail, isPositiveInt, normalizePair } from '../ops/args.js';
+import { describe, fail, normalizePair } from '../ops/args.js';
 import { convGeometry, convOutShape } from '../ops/conv2d.js';
 import { poolGeometry, poolOutShape } from '../ops/pool.js';
 import { normalizePadding, type Pair, type Padding } from '../ops/window.js';
 import type { Tensor } from '../tensor.js';
-import type { LayerGradInput, LayerGradOutput, TrainingForward, TrainingStep } from '../training/layer-grad.js';
+import type { LayerGradInput, LayerGradOutput } from '../training/layer-grad.js';
 import * as train from './layer-backward.js';
+import { activate, activateHost, batched, checkBool, checkUnits, Layer, perSample, type LayerOptions, type Stage, type WeightSpec } from './layer.js';
+import { Dropout, Flatten, ZeroPadding2D, type ZeroPadding2DLayerOptions } from './shape-layers.js';
 
-/** Where a layer sits in the filter -> detect -> condense loop, for summaries and pages. */
-export type Stage = 'input' | 'filter' | 'detect' | 'condense' | 'classify' | 'reshape' | 'identity';
-
-export interface WeightSpec {
-  /** `<layer name>/kernel` or `<layer name>/bias`, as Keras names them. */
-  name: string;
-  shape: number[];
-}
-
-export interface LayerOptions {
-  /** Layer name; by default the Keras-style `<type>`, `<type>_1`, ... */
-  name?: string;
-  /** Per-sample input shape ([H, W, C] or [features]); needed on the first layer unless the model gets one. */
-  inputShape?: readonly number[];
-}
-
-export abstract class Layer {
-  /** The Keras class name (Conv2D, MaxPooling2D, ...). */
-  abstract readonly className: string;
-  /** The Keras default name stem (conv2d, max_pooling2d, ...). */
-  abstract readonly nameStem: string;
-  abstract readonly stage: Stage;
-  name: string;
-  readonly inputShape?: number[];
-  /** Set by a loader: what was folded into this layer (e.g. a BatchNormalization). */
-  note = '';
-  /** Keras `trainable`: false leaves this layer's weights as they are during fit. */
-  trainable = true;
-
-  constructor(options: LayerOptions = {}) {
-    checkOptions(options, 'layer');
-    this.name = options.name ?? '';
-    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) fail('layer', `name must be a non-empty string, got ${describe(options.name)}`);
-    if (options.inputShape !== undefined) this.inputShape = checkShape([...options.inputShape], 'layer', 'inputShape');
-  }
-
-  /** The per-sample output shape for a per-sample input shape; throws CondenseArgumentError if it cannot run. */
-  abstract outputShape(input: readonly number[]): number[];
-
-  /** Shapes of the weights for this input shape, in Keras order (kernel, then bias). */
-  weightSpecs(_input: readonly number[]): WeightSpec[] {
-    return [];
-  }
-
-  /** Records this layer on the engine. May return `x` itself (Dropout): the model handles that. */
-  abstract forward(engine: Engine, x: Tensor, weights: readonly Tensor[]): Tensor;
-
-  /** The same on the CPU reference. */
-  abstract reference(x: HostTensor, weights: readonly Float32Array[]): HostTensor;
-
-  // Graphs feed a layer a list of inputs; merge layers (Add, Concatenate, ...) take several.
-
-  outputShapeOf(inputs: readonly (readonly number[])[]): number[] {
-    if (inputs.length !== 1) fail('layer', `${this.className} takes one input, got ${inputs.length}`);
-    return this.outputShape(inputs[0]);
-  }
-
-  apply(engine: Engine, xs: readonly Tensor[], weights: readonly Tensor[]): Tensor {
-    return this.forward(engine, xs[0], weights);
-  }
-
-  applyReference(xs: readonly HostTensor[], weights: readonly Float32Array[]): HostTensor {
-    return this.reference(xs[0], weights);
-  }
-
-  /** The layer's options, for summaries. */
-  abstract config(): Record<string, unknown>;
-
-  // Training (src/training/). A layer without `backward` cannot be trained through: fit names it.
-
-  /** The forward in training mode; by default the inference forward (Dropout and the like override it). */
-  applyTraining(engine: Engine, xs: readonly Tensor[], weights: readonly Tensor[], _step: TrainingStep): TrainingForward {
-    return { y: this.apply(engine, xs, weights) };
-  }
-
-  /** dLoss/dinputs and dLoss/dweights from dLoss/doutput; undefined where the layer has no backward kernel. */
-  backward?(engine: Engine, g: LayerGradInput): LayerGradOutput;
-}
-
-function checkUnits(value: unknown, op: string, name: string): number {
-  if (!isPositiveInt(value)) fail(op, `${name} must be a positive integer, got ${describe(value)}`);
-  return value;
-}
-
-function checkBool(value: unknown, op: string, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') fail(op, `${name} must be a boolean, got ${describe(value)}`);
-  return value;
-}
-
-const batched = (shape: readonly number[]) => [1, ...shape];
-const perSample = (shape: readonly number[]) => shape.slice(1);
-
-/** Applies an activation that the op did not fuse (sigmoid/softmax after conv), disposing the pre-activation. */
-function activate(engine: Engine, y: Tensor, activation: DenseActivation): Tensor {
-  if (activation !== 'sigmoid' && activation !== 'softmax') return y;
-  try {
-    return activation === 'sigmoid' ? engine.sigmoid(y) : engine.softmax(y);
-  } finally {
-    y.dispose();
-  }
-}
-
-function activateHost(y: HostTensor, activation: DenseActivation): HostTensor {
-  if (activation === 'relu') return reference.relu(y);
-  if (activation === 'sigmoid') return reference.sigmoid(y);
-  if (activation === 'softmax') return reference.softmax(y);
-  return y;
-}
+export { Layer, type LayerOptions, type Stage, type WeightSpec } from './layer.js';
+export { Dropout, Flatten, ZeroPadding2D, type ZeroPadding2DLayerOptions } from './shape-layers.js';
 
 // ---------- filter ----------
 
@@ -370,92 +265,6 @@ export class GlobalMaxPooling2D extends GlobalPool2D {
   }
   override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
     return train.globalPoolBackward(engine, 'max', g);
-  }
-}
-
-// ---------- shape plumbing ----------
-
-export class Flatten extends Layer {
-  readonly className = 'Flatten';
-  readonly nameStem = 'flatten';
-  readonly stage = 'reshape';
-  outputShape(input: readonly number[]): number[] {
-    return perSample(flattenShape('flatten', batched(input)));
-  }
-  forward(engine: Engine, x: Tensor): Tensor {
-    return engine.flatten(x);
-  }
-  reference(x: HostTensor): HostTensor {
-    return reference.flatten(x);
-  }
-  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
-    return train.reshapeBackward(engine, g);
-  }
-  config() {
-    return {};
-  }
-}
-
-export class Dropout extends Layer {
-  readonly className = 'Dropout';
-  readonly nameStem = 'dropout';
-  readonly stage = 'identity';
-  readonly rate: number;
-  constructor(rate: number, options: LayerOptions = {}) {
-    super(options);
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) fail('dropout layer', `rate must be a number in [0, 1), got ${describe(rate)}`);
-    this.rate = rate;
-  }
-  outputShape(input: readonly number[]): number[] {
-    return [...input];
-  }
-  /** Inference: the identity (Keras scales at training time only). */
-  forward(_engine: Engine, x: Tensor): Tensor {
-    return x;
-  }
-  reference(x: HostTensor): HostTensor {
-    return x;
-  }
-  override applyTraining(engine: Engine, xs: readonly Tensor[], _weights: readonly Tensor[], step: TrainingStep): TrainingForward {
-    return train.dropoutTraining(engine, this.rate, xs[0], step);
-  }
-  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
-    return train.dropoutBackward(engine, this.rate, g);
-  }
-  config() {
-    return { rate: this.rate };
-  }
-}
-
-export interface ZeroPadding2DLayerOptions extends LayerOptions {
-  padding?: ZeroPadding;
-}
-
-export class ZeroPadding2D extends Layer {
-  readonly className = 'ZeroPadding2D';
-  readonly nameStem = 'zero_padding2d';
-  readonly stage = 'reshape';
-  readonly padding: ZeroPadding;
-  constructor(options: ZeroPadding2DLayerOptions = {}) {
-    super(options);
-    this.padding = options.padding ?? 1;
-    zeroPadGeometry('zeroPadding2d layer', [1, 1, 1, 1], { padding: this.padding });
-  }
-  outputShape(input: readonly number[]): number[] {
-    if (input.length !== 3) fail('zeroPad2d', `input must be [height, width, channels], got ${describe(input)}`);
-    return perSample(zeroPadGeometry('zeroPad2d', batched(input), { padding: this.padding }).outShape);
-  }
-  forward(engine: Engine, x: Tensor): Tensor {
-    return engine.zeroPad2d(x, { padding: this.padding });
-  }
-  reference(x: HostTensor): HostTensor {
-    return reference.zeroPad2d(x, { padding: this.padding });
-  }
-  override backward(engine: Engine, g: LayerGradInput): LayerGradOutput {
-    return train.zeroPadBackward(engine, this.padding, g);
-  }
-  config() {
-    return { padding: this.padding };
   }
 }
 

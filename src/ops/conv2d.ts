@@ -157,6 +157,30 @@ export function depthwiseNchwProgram(g: ConvGeometry, hasBias: boolean, activati
   };
 }
 
+/**
+ * conv2d_nchw_block: channels-first, groups 1, any window: 4 output channels x 8 output columns
+ * per invocation over (row, column block) x channel quads x images. Null where too few blocks
+ * would fill one workgroup (the 1x1 maps of squeeze-excitation convs, where the direct kernel's
+ * invocation per output keeps more lanes busy).
+ */
+export function conv2dNchwBlockProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number): Program | null {
+  if (g.layout !== 'NCHW' || g.groups !== 1) return null;
+  const colBlocks = Math.ceil(g.outWidth / 8);
+  const quads = Math.ceil(g.outChannels / 4);
+  if (g.batch * g.outHeight * colBlocks * quads < workgroupSize) return null;
+  const taps3 = g.kernelWidth === 3 && g.dilationWidth === 1 && (g.strideWidth === 1 || g.strideWidth === 2);
+  return {
+    kernel: kernels.conv2dNchwBlock,
+    constants: {
+      WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation],
+      TAPS3: taps3 ? 1 : 0, STRIDE: taps3 ? g.strideWidth : 1,
+    },
+    invocations: 0,
+    fixedGrid: [Math.ceil((g.outHeight * colBlocks) / workgroupSize), quads, g.batch],
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g), colBlocks],
+  };
+}
+
 /** Depthwise NHWC convolutions the vec4 kernel takes: one filter per channel (multiplier 1), channels in quads. */
 export function depthwiseVec4(g: ConvGeometry): boolean {
   return g.layout === 'NHWC' && g.groups === g.inChannels && g.outChannels === g.inChannels && g.inChannels % 4 === 0;
@@ -270,6 +294,8 @@ export function convKernel(
   if (dwNchw) return { program: dwNchw, tail: 'none' };
   const pwNchw = unsplit ? conv2dPointwiseNchwProgram(g, hasBias, activation, workgroupSize) : null;
   if (pwNchw && pwNchw.fixedGrid!.every((d) => d <= maxPerDim)) return { program: pwNchw, tail: 'none' };
+  const blockNchw = unsplit ? conv2dNchwBlockProgram(g, hasBias, activation, workgroupSize) : null;
+  if (blockNchw && blockNchw.fixedGrid!.every((d) => d <= maxPerDim)) return { program: blockNchw, tail: 'none' };
   if (depthwiseVec4(g)) {
     const program = depthwiseProgram(g, hasBias, activation, workgroupSize);
     return { program: { ...program, invocations: g.batch * g.outHeight * program.row!.perRow }, tail: 'none' };

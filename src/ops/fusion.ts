@@ -8,7 +8,8 @@
 // before a 'valid' stride-2 conv, as in MobileNets) becomes that conv's own padding: the padded
 // copy is never written. The ops that may start or continue a chain leave a FusionNote with their dispatch.
 import type { PendingOp, RewriteContext } from '../gpu/dispatcher.js';
-import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, convKernel, fusablePool, pointwise, type Activation, type ConvGeometry } from './conv2d.js';
+import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, conv2dProgram, convKernel, fusablePool, pointwise, type Activation, type ConvGeometry } from './conv2d.js';
+import { globalPoolProgram } from './global-pool.js';
 import type { ZeroPadGeometry } from './layout.js';
 import type { WindowGeometry } from './window.js';
 
@@ -40,7 +41,7 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
   for (let i = 0; i < ops.length; i++) {
     const conv = noteOf(ops[i]);
     if (conv?.kind !== 'conv') {
-      out.push(ops[i]);
+      out.push(coldGlobalPool(ops[i], ctx) ?? ops[i]);
       continue;
     }
     const add = noteOf(ops[i + 1]);
@@ -63,11 +64,18 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
       tail = relu.out;
     }
     const pool = noteOf(ops[last + 1]);
+    const convOut = tail;
     let fusedPool: WindowGeometry | undefined;
     if (pool?.kind === 'maxPool' && pool.input === tail && fusablePool(pool.g) && privateTo(tail, last, last + 1)) {
       fusedPool = pool.g;
       last += 1;
       tail = pool.out;
+    }
+    const cold = coldStart(ops, i, last, conv, activation, convOut, fusedPool, ctx);
+    if (cold) {
+      out.push(...cold);
+      i = last;
+      continue;
     }
     if (last === i || !blockable(conv.g)) {
       out.push(ops[i]);
@@ -85,6 +93,60 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
     }
   }
   return out;
+}
+
+/**
+ * Cold start: while conv2d_block's pipeline for this chain is still compiling in the background
+ * (model.to() / engine.precompile started it), the conv runs as the direct kernel with the
+ * activation folded in, and a pool after it as its own recorded dispatch, when those pipelines
+ * are compiled or compiling too. conv2d_block is written out by hand (16 accumulators) and took
+ * 400-550 ms to compile on SwiftShader (a CPU adapter) against 45 ms for the direct kernel and
+ * 40 ms for the pool, so the first predict no longer waits for it; later submits take the
+ * blocked kernel once it is ready. On a discrete GPU both compile in milliseconds and the blocked
+ * kernel is ready for the first predict, or nearly: at worst one run takes the direct kernel.
+ */
+function coldStart(
+  ops: PendingOp[], i: number, last: number, conv: Extract<FusionNote, { kind: 'conv' }>, activation: Activation, convOut: GPUBuffer,
+  pool: WindowGeometry | undefined, ctx: RewriteContext,
+): PendingOp[] | null {
+  let blocked = ops[i].program;
+  try {
+    if (last !== i && blockable(conv.g)) blocked = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.stageFilter, pool && { pool });
+  } catch {
+    return null;
+  }
+  if (blocked.kernel.name !== 'conv2d_block' || ctx.pipelineState(blocked) !== 'compiling') return null;
+  const direct = conv2dProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize);
+  const pooled = pool ? ops[last] : null;
+  if (ctx.pipelineState(direct) === 'none' || (pooled && ctx.pipelineState(pooled.program) === 'none')) return null;
+  try {
+    const [x, filter, bias] = ops[i].bindings;
+    const planned = ctx.plan({ ...direct, uniforms: [0, 0, 0, ...direct.uniforms] }, [x, filter, bias, { buffer: convOut }]);
+    return pooled ? [planned, pooled] : [planned];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Cold start, as coldStart for convs: a global pool tree whose pipeline is still compiling runs as
+ * the one-invocation-per-(n, c) loop over the same chunk. The tree's workgroup barriers took
+ * 165-200 ms to compile on SwiftShader against 25 ms for the loop; on a discrete GPU the tree is
+ * ready by the first predict, or one run takes the loop.
+ */
+function coldGlobalPool(op: PendingOp, ctx: RewriteContext): PendingOp | null {
+  const tree = op.program;
+  if (!tree.kernel.name.startsWith('global_pool_tree') || !tree.perWorkgroup || ctx.pipelineState(tree) !== 'compiling') return null;
+  // globalTreeProgram's words after the chunk's: plane, channels, quads per block, -inf.
+  const [outStart, inShift, outShift, plane, channels] = tree.uniforms;
+  const loop = globalPoolProgram(tree.constants.POOL_MAX ? 'MAX' : 'AVG', plane, channels, plane, ctx.workgroupSize);
+  if (ctx.pipelineState(loop) === 'none') return null;
+  const invocations = (tree.invocations / tree.perWorkgroup.blocks) * tree.perWorkgroup.perImage;
+  try {
+    return ctx.plan({ ...loop, invocations, uniforms: [outStart, inShift, outShift, ...loop.uniforms] }, op.bindings);
+  } catch {
+    return null;
+  }
 }
 
 /** Each zero padding read only by the conv right after it, folded into that conv's padding (kept unsplit). */

@@ -8,6 +8,7 @@ import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
 import convBlockWgsl from '../../shaders/conv2d_block.wgsl?raw';
 import convPointwiseWgsl from '../../shaders/conv2d_pointwise.wgsl?raw';
 import convPointwiseNchwWgsl from '../../shaders/conv2d_pointwise_nchw.wgsl?raw';
+import conv2dNchwBlockWgsl from '../../shaders/conv2d_nchw_block.wgsl?raw';
 import depthwiseConv2dNchwWgsl from '../../shaders/depthwise_conv2d_nchw.wgsl?raw';
 import depthwiseConv2dWgsl from '../../shaders/depthwise_conv2d.wgsl?raw';
 import copyWgsl from '../../shaders/copy.wgsl?raw';
@@ -80,6 +81,7 @@ export const kernels = {
   conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
   conv2dPointwise: { name: 'conv2d_pointwise', shader: convPointwiseWgsl, inputs: ['x', 'filter', 'bias'] },
   conv2dPointwiseNchw: { name: 'conv2d_pointwise_nchw', shader: convPointwiseNchwWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2dNchwBlock: { name: 'conv2d_nchw_block', shader: conv2dNchwBlockWgsl, inputs: ['x', 'filter', 'bias'] },
   depthwiseConv2dNchw: { name: 'depthwise_conv2d_nchw', shader: depthwiseConv2dNchwWgsl, inputs: ['x', 'filter', 'bias'] },
   depthwiseConv2d: { name: 'depthwise_conv2d', shader: depthwiseConv2dWgsl, inputs: ['x', 'filter', 'bias'] },
   // pool.ts
