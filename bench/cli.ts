@@ -31,6 +31,8 @@ const HELP = `npm run bench -- [options]
   --ops                   the op cases (the default without --models or --training)
   --training              the training cases (heads on cached features, a digit CNN epoch: Condense fit
                           vs tfjs-layers fit on tfjs-webgpu and tfjs-cpu); with --small, the small preset
+  --digits N, --digit-iterations N   with --training: digits in the CNN's epoch, its timed epochs (tfjs-webgpu
+                          took about 40 s a step of 32 on SwiftShader, so the full preset's 2,000 take hours there)
   --cases a,b,...         op cases to run (default all): ${CASES.map((c) => c.id).join(', ')}
   --iterations N          timed runs per case and engine (after warm-up)
   --warmup N              warm-up runs
@@ -52,7 +54,7 @@ interface Parsed {
   models: ModelBenchSettings | null;
   modelsIn: 'chromium' | 'node';
   out?: string;
-  training: { small: boolean; skip: TrainingEngineId[]; iterations?: number; warmup?: number } | null;
+  training: { small: boolean; skip: TrainingEngineId[]; iterations?: number; warmup?: number; digits?: number; digitIterations?: number } | null;
 }
 
 /** `--models` may stand alone (the preset's models): give it its value before parseArgs sees it. */
@@ -78,6 +80,8 @@ function settingsFromArgs(argv: string[]): Parsed | null {
       in: { type: 'string' },
       ops: { type: 'boolean' },
       training: { type: 'boolean' },
+      digits: { type: 'string' },
+      'digit-iterations': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -109,7 +113,10 @@ function settingsFromArgs(argv: string[]): Parsed | null {
   const where = values.in ?? 'chromium';
   if (where !== 'chromium' && where !== 'node') throw new Error(`--in must be chromium or node, got '${where}'`);
   const training = values.training
-    ? { small: !!values.small, skip: values['no-tfjs'] ? (['tfjs-webgpu', 'tfjs-cpu'] as TrainingEngineId[]) : [], iterations: values.iterations ? s.iterations : undefined, warmup: values.warmup ? s.warmup : undefined }
+    ? {
+      small: !!values.small, skip: values['no-tfjs'] ? (['tfjs-webgpu', 'tfjs-cpu'] as TrainingEngineId[]) : [], iterations: values.iterations ? s.iterations : undefined, warmup: values.warmup ? s.warmup : undefined,
+      digits: values.digits ? positive('digits', values.digits, 1) : undefined, digitIterations: values['digit-iterations'] ? positive('digit-iterations', values['digit-iterations'], 1) : undefined,
+    }
     : null;
   return { settings: ops ? s : null, models, modelsIn: where, out: values.out, training };
 }

@@ -11,6 +11,9 @@ export interface TrainingCliOptions {
   /** --iterations / --warmup, when given. */
   iterations?: number;
   warmup?: number;
+  /** --digits / --digit-iterations: the CNN epoch's size and timed epochs. */
+  digits?: number;
+  digitIterations?: number;
 }
 
 export async function runTrainingCli(engine: Engine, environment: Record<string, string>, options: TrainingCliOptions): Promise<{ report: TrainingReport; problems: string[] }> {
@@ -18,6 +21,8 @@ export async function runTrainingCli(engine: Engine, environment: Record<string,
   settings.skip = options.skip;
   if (options.iterations) settings.iterations = options.iterations;
   if (options.warmup !== undefined) settings.warmup = options.warmup;
+  if (options.digits) settings.digits = options.digits;
+  if (options.digitIterations) settings.digitIterations = options.digitIterations;
   const wantTfjs = !(options.skip.includes('tfjs-webgpu') && options.skip.includes('tfjs-cpu'));
   let tf = null;
   let tfl: Tfl | null = null;

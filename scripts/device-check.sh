@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine, from the repo root, with .device/ carried (scripts/device-pack.sh):
 # the device check (every adapter-dependent kernel choice both ways against the CPU reference),
-# then the benchmark against tfjs-webgpu on the same adapter. Results go to $OUT (or /tmp).
+# the op benchmark against tfjs-webgpu on the same adapter, then the whole-model benchmark in Node
+# (Condense and tfjs-webgpu; onnxruntime-web is not in the pack). Results go to $OUT (or /tmp).
+# MODELS=a,b picks model cases (default: the full preset); MODELS=none leaves them out.
 set -uo pipefail
 out="${OUT:-/tmp/device-out}"
 mkdir -p "$out" /tmp/condense
@@ -20,5 +22,14 @@ node=/tmp/condense/node
 check=${PIPESTATUS[0]}
 "$node" .device/app/cli.js --out "$out/bench.json" "$@" 2>&1 | tee "$out/bench.log"
 bench=${PIPESTATUS[0]}
-echo "device check exit $check, bench exit $bench"
-[ "$check" -eq 0 ] && [ "$bench" -eq 0 ]
+models=0
+if [ "${MODELS:-}" != none ]; then
+  # The model files sit where bench/models.ts looks for them (the repo's model cache).
+  if [ ! -e node_modules/.cache/condense-models ] && [ -d .device/models ]; then
+    mkdir -p node_modules/.cache && ln -s "$PWD/.device/models" node_modules/.cache/condense-models
+  fi
+  "$node" .device/app/cli.js --models ${MODELS:-} --in node --no-ort-webgpu --no-ort-wasm --out "$out/models.json" 2>&1 | tee "$out/models.log"
+  models=${PIPESTATUS[0]}
+fi
+echo "device check exit $check, bench exit $bench, models exit $models"
+[ "$check" -eq 0 ] && [ "$bench" -eq 0 ] && [ "$models" -eq 0 ]

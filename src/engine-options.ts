@@ -39,6 +39,14 @@ export interface EngineOptions extends DeviceOptions {
    * than they spread. Default: on unless the adapter is a CPU implementation.
    */
   globalPoolWorkgroups?: boolean;
+  /**
+   * Plan memory per submit: the intermediates a submit both creates and releases (a model's
+   * predict is one submit) share GPU buffers by liveness, so a predict's peak is about its
+   * largest live set plus weights; tensors still held at the submit keep buffers of their own
+   * (see Dispatcher.planned). Default: on, on every adapter; false gives every intermediate its
+   * own buffer, as before.
+   */
+  planMemory?: boolean;
   /** Caps workgroups per grid dimension below the device's limit, to exercise grid folding. */
   maxWorkgroupsPerDimension?: number;
   /**
@@ -63,6 +71,7 @@ export interface EngineSetup {
   /** The smallest subgroup size when subgroup kernels may be used, else null. */
   subgroupMin: number | null;
   choices: KernelChoices;
+  planMemory: boolean;
 }
 
 /** Checks the options (before any device is requested where it can), then gets the device. */
@@ -92,7 +101,7 @@ export async function engineSetup(options: EngineOptions): Promise<EngineSetup> 
     poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),
     planeWorkgroups: options.globalPoolWorkgroups ?? !cpu,
   };
-  return { device, info, gpu, workgroupSize, maxPerDim: Math.min(cap ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension), subgroupMin, choices };
+  return { device, info, gpu, workgroupSize, maxPerDim: Math.min(cap ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension), subgroupMin, choices, planMemory: options.planMemory ?? true };
 }
 
 /** Software rasterizers that run WebGPU on the CPU, where some GPU-shaped choices cost more than they save. */

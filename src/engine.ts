@@ -67,11 +67,11 @@ export class Engine {
   /** Held while the engine lives: a caller's GPU object must outlive its device (gpu/node-gpu.ts keeps Dawn's own). */
   private gpu: GPU | undefined;
 
-  private constructor({ device, info, gpu, workgroupSize, maxPerDim, subgroupMin, choices }: EngineSetup, limits: EngineOptions['limits']) {
+  private constructor({ device, info, gpu, workgroupSize, maxPerDim, subgroupMin, choices, planMemory }: EngineSetup, limits: EngineOptions['limits']) {
     this.device = device;
     this.adapterInfo = info;
     this.gpu = gpu;
-    this.dispatcher = new Dispatcher(device, workgroupSize, maxPerDim, fuseChains);
+    this.dispatcher = new Dispatcher(device, workgroupSize, maxPerDim, fuseChains, { planMemory });
     this.rec = new Recorder(device, this.dispatcher, choices, subgroupMin, limits);
     this.grad = new GradientOps(this.rec);
     this.lost = device.lost.then((l) => {

@@ -62,7 +62,8 @@ export class Recorder implements TensorOwner {
     const s = checkShape(shape, op, 'shape');
     this.checkFits(op, s);
     checkData(data, s, op, 'data');
-    const buffer = this.allocate(op, s, 'tensor');
+    // Written by the queue: a real buffer now, never one the memory plan places.
+    const buffer = this.dispatcher.pool.acquireNow(this.checkFits(op, s), TENSOR_USAGE, 'tensor');
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return this.wrap(buffer, s, 'tensor');
   }

@@ -1,5 +1,6 @@
 import { BufferPool } from './buffer-pool.js';
 import { MapMode, STAGING_USAGE, UNIFORM_USAGE } from './constants.js';
+import { planMemory } from './memory-plan.js';
 import { cacheKey, dispatchGrid, rowGrid, type Program } from './program.js';
 import { CondenseArgumentError } from '../ops/args.js';
 
@@ -70,6 +71,16 @@ export interface DispatcherStats {
   pipelines: number;
   /** Cache keys of the compiled pipelines (see cacheKey), to tell which kernels ran. */
   pipelineKeys: string[];
+  /**
+   * The last submit's memory plan: intermediates it placed (`tenants`, `tenantBytes` asked for)
+   * in `buffers` shared GPU buffers of `bytes`; zeros without planMemory.
+   */
+  memoryPlan: { tenants: number; tenantBytes: number; buffers: number; bytes: number };
+}
+
+export interface DispatcherOptions {
+  /** Intermediates of one submit share buffers by liveness (see submit). */
+  planMemory?: boolean;
 }
 
 /**
@@ -91,10 +102,11 @@ export class Dispatcher {
   /** Keys of a second wave held back by a read: a read that needs one of them starts it. */
   private deferred = new Set<string>();
   private counters = { submits: 0, dispatches: 0 };
+  private lastPlan: DispatcherStats['memoryPlan'] = { tenants: 0, tenantBytes: 0, buffers: 0, bytes: 0 };
   profiler: PassProfiler | null = null;
 
-  constructor(readonly device: GPUDevice, readonly workgroupSize: number, readonly maxPerDim: number, private readonly rewrite?: RewritePass) {
-    this.pool = new BufferPool(device);
+  constructor(readonly device: GPUDevice, readonly workgroupSize: number, readonly maxPerDim: number, private readonly rewrite?: RewritePass, options: DispatcherOptions = {}) {
+    this.pool = new BufferPool(device, undefined, options.planMemory ?? false);
   }
 
   get hasPending(): boolean {
@@ -176,13 +188,13 @@ export class Dispatcher {
 
   /** A buffer that is freed once the next submit has been made. */
   transientBuffer(bytes: number, usage: number, label: string): GPUBuffer {
-    const buffer = this.pool.acquire(bytes, usage, label);
+    const buffer = this.pool.acquireNow(bytes, usage, label);
     this.transient.push(buffer);
     return buffer;
   }
 
   stats(): DispatcherStats {
-    return { ...this.counters, pipelines: this.pipelines.size, pipelineKeys: [...this.pipelines.keys()] };
+    return { ...this.counters, pipelines: this.pipelines.size, pipelineKeys: [...this.pipelines.keys()], memoryPlan: { ...this.lastPlan } };
   }
 
   /**
@@ -308,6 +320,53 @@ export class Dispatcher {
   }
 
 
+  /**
+   * The memory plan (planMemory): the buffers that ops bound while recording this submit, were
+   * created by it (Deferred, see buffer-pool.ts) and were released before it, are placed by
+   * liveness (memory-plan.ts) into shared buffers lent by the pool for this submit, and the
+   * bindings are rewritten to them; a held tensor's buffer gets memory of its own (resolve).
+   * Why in-submit reuse is safe for these, while the pool's rule (a released buffer is reused
+   * only after the submit that used it) stays for everything else: the rule guards against
+   * queue.writeBuffer, which runs before the whole command buffer, landing in a buffer that a
+   * recorded dispatch still uses, and against a map of one. Deferred buffers are never written by
+   * the queue nor mapped (uploads and staging take real buffers, acquireNow), nothing outside this
+   * submit can bind them (their tensors are gone, and each is bound here from first use to last,
+   * after the rewrites), and within one encoder every compute pass sees the writes of the passes
+   * before it: a tenant that starts after the last pass of the one before finds the buffer free,
+   * on any adapter. Lent buffers come from the free pool (no pending use, no queued write) and go
+   * back to it after the submit, when later queue writes are ordered after this submit.
+   */
+  private planned(ops: (PendingOp | ClearOp)[]): { ops: (PendingOp | ClearOp)[]; lent: GPUBuffer[] } {
+    if (!this.pool.defer) return { ops, lent: [] };
+    const uses = ops.map((op) => ('clear' in op ? [op.clear] : op.bindings.map((b) => b.buffer)));
+    const slots = planMemory(uses, (b) => this.pool.plannable(b), (b) => this.pool.describe(b));
+    const home = new Map<GPUBuffer, GPUBuffer>();
+    const lent: GPUBuffer[] = [];
+    const plan = { tenants: 0, tenantBytes: 0, buffers: slots.length, bytes: 0 };
+    for (const slot of slots) {
+      const buffer = this.pool.borrow(slot.size, slot.usage, `memory-plan.${slot.tenants[0].buffer.label}`);
+      lent.push(buffer);
+      plan.bytes += buffer.size;
+      for (const t of slot.tenants) {
+        home.set(t.buffer, buffer);
+        this.pool.retire(t.buffer);
+        plan.tenants++;
+        plan.tenantBytes += t.size;
+      }
+    }
+    if (ops.length) this.lastPlan = plan;
+    if (!home.size) return { ops, lent };
+    // A lent buffer may be larger than its tenant: the binding keeps the tenant's own range.
+    const place = (b: GPUBufferBinding): GPUBufferBinding => {
+      const to = home.get(b.buffer);
+      return to ? { buffer: to, offset: b.offset ?? 0, size: b.size ?? b.buffer.size - (b.offset ?? 0) } : b;
+    };
+    return {
+      ops: ops.map((op) => ('clear' in op ? { ...op, clear: home.get(op.clear) ?? op.clear } : { ...op, bindings: op.bindings.map(place) })),
+      lent,
+    };
+  }
+
   private encode(encoder: GPUCommandEncoder, op: PendingOp): void {
     const { kernel, invocations, uniforms } = op.program;
     const { grid, rowPitch } = op;
@@ -315,7 +374,7 @@ export class Dispatcher {
     const words = new Uint32Array([op.total ?? invocations, rowPitch, ...uniforms]);
     const uniform = this.transientBuffer(words.byteLength, UNIFORM_USAGE, `${kernel.name}.params`);
     this.device.queue.writeBuffer(uniform, 0, words);
-    const entries: GPUBindGroupEntry[] = op.bindings.map((resource, binding) => ({ binding, resource }));
+    const entries: GPUBindGroupEntry[] = op.bindings.map((b, binding) => ({ binding, resource: { ...b, buffer: this.pool.resolve(b.buffer) } }));
     entries.push({ binding: op.bindings.length, resource: { buffer: uniform, size: Math.ceil(words.byteLength / 16) * 16 } });
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
     const timestampWrites = this.profiler?.timestampWrites(kernel.name);
@@ -332,14 +391,15 @@ export class Dispatcher {
    * and resolves with the first GPU error its error scopes caught, as a GpuError naming the kernels.
    */
   submit(extra?: (encoder: GPUCommandEncoder) => void): Promise<void> {
-    const ops = this.rewritten(this.pending);
+    const recorded = this.rewritten(this.pending);
     this.pending = [];
-    const names = [...new Set(ops.map((op) => ('clear' in op ? 'clear' : op.program.kernel.name)))];
+    const names = [...new Set(recorded.map((op) => ('clear' in op ? 'clear' : op.program.kernel.name)))];
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
+    const { ops, lent } = this.planned(recorded);
     const encoder = this.device.createCommandEncoder({ label: `condense: ${names.join(', ') || 'copy'}` });
     for (const op of ops) {
-      if ('clear' in op) encoder.clearBuffer(op.clear, 0, op.size);
+      if ('clear' in op) encoder.clearBuffer(this.pool.resolve(op.clear), 0, op.size);
       else this.encode(encoder, op);
     }
     this.profiler?.beforeFinish(encoder);
@@ -351,6 +411,7 @@ export class Dispatcher {
     // Whatever was parked for this submit is free now: later queue writes are ordered after it.
     for (const buffer of this.transient) this.pool.release(buffer, false);
     this.transient = [];
+    for (const buffer of lent) this.pool.giveBack(buffer);
     this.pool.afterSubmit();
     return Promise.all(scopes).then(([validation, oom]) => {
       const error = validation ?? oom;
@@ -374,9 +435,9 @@ export class Dispatcher {
   private async read(source: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
     // A read waits for compiles in flight rather than compiling the same pipelines again.
     await this.awaitCompiles();
-    const staging = this.pool.acquire(bytes, STAGING_USAGE, `${label}.readback`);
+    const staging = this.pool.acquireNow(bytes, STAGING_USAGE, `${label}.readback`);
     const copyBytes = Math.ceil(bytes / 4) * 4;
-    const errors = this.submit((encoder) => encoder.copyBufferToBuffer(source, 0, staging, 0, copyBytes));
+    const errors = this.submit((encoder) => encoder.copyBufferToBuffer(this.pool.resolve(source), 0, staging, 0, copyBytes));
     try {
       await staging.mapAsync(MapMode.READ, 0, copyBytes);
     } catch (e) {
