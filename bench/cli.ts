@@ -32,7 +32,7 @@ const HELP = `npm run bench -- [options]
   --training              the training cases (heads on cached features, a digit CNN epoch: Condense fit
                           vs tfjs-layers fit on tfjs-webgpu and tfjs-cpu); with --small, the small preset
   --digits N, --digit-iterations N   with --training: digits in the CNN's epoch, its timed epochs (tfjs-webgpu
-                          took about 40 s a step of 32 on SwiftShader, so the full preset's 2,000 take hours there)
+                          took about 20 s a step of 32 on SwiftShader, so the full preset's 2,000 take hours there)
   --cases a,b,...         op cases to run (default all): ${CASES.map((c) => c.id).join(', ')}
   --iterations N          timed runs per case and engine (after warm-up)
   --warmup N              warm-up runs
