@@ -33,14 +33,31 @@ export interface Step {
   fusable?: FusableSpec;
   /** Set on one-input element-wise steps a later Mul may rewrite (Mul(x, Sigmoid(x)) as swish, ...). */
   elementwise?: ElementwiseSpec;
+  /** Set on steps computing x * scale + shift by constants: a following Mul or Add, or a conv reading it alone, may fold it. */
+  affine?: AffineSpec;
 }
 
 export interface ElementwiseSpec {
-  fn: 'sigmoid' | 'hardSigmoid';
+  /** 'clip': Clip by constant bounds (min, max); 'mul': x * y of two computed values; 'div': x / alpha, a constant scalar. */
+  fn: 'sigmoid' | 'hardSigmoid' | 'clip' | 'mul' | 'div';
   /** The value it reads. */
   x: string;
+  /** Mul's second operand. */
+  y?: string;
   alpha?: number;
   beta?: number;
+  min?: number;
+  max?: number;
+}
+
+/**
+ * y = x * scale + shift. Each array holds one value (a scalar, on a value of any rank) or one per
+ * channel (axis 1 of a 4-D NCHW value).
+ */
+export interface AffineSpec {
+  x: string;
+  scale: Float64Array;
+  shift: Float64Array;
 }
 
 export interface ConvSpec {

@@ -86,7 +86,9 @@ export const clip: Handler = (c) => {
     const fused = fuseIntoProducer(c, x, { conv: 'relu6' }, 'Clip (relu6)');
     if (fused) return fused;
   }
-  return unary(c, x, (e, t) => e.clip(t, { min, max }), (h) => reference.clip(h, { min, max }));
+  // Marked so that a spelled-out hardSwish (x * Clip(x + 3, 0, 6) / 6) can find it.
+  const marker: ElementwiseSpec | undefined = x.const ? undefined : { fn: 'clip', x: x.name, min, max };
+  return unary(c, x, (e, t) => e.clip(t, { min, max }), (h) => reference.clip(h, { min, max }), marker);
 };
 
 /**

@@ -5,10 +5,11 @@ import * as reference from '../../reference/index.js';
 import { shapeToString, sizeOf } from '../../ops/args.js';
 import { concatGeometry } from '../../ops/layout.js';
 import { broadcastGeometry, preluGeometry, type BinaryOp } from '../../ops/broadcast.js';
-import { denseStep, foldIntoConv, foldIntoConvTranspose, foldIntoDense, rebuild } from '../steps.js';
+import { denseStep, foldIntoConv, foldIntoConvTranspose, foldIntoDense, rebuild, type ElementwiseSpec } from '../steps.js';
 import type { ConstTensor } from '../values.js';
 import { fail, checked, input, constant, argOf, onlyOutput, type Input, type NodeCtx, type Planned, type Handler } from '../node.js';
 import { fuseIntoProducer } from './activation.js';
+import { affineOf, affineStep, channelConstant, composeAffine, hardSwishAfterProduct, hardSwishOfGate } from './affine.js';
 
 /** HardSigmoid's alpha in Mul(x, HardSigmoid(x)) = HardSwish (as float32, as ONNX stores it). */
 const HARD_SWISH_ALPHA = Math.fround(1 / 6);
@@ -21,7 +22,7 @@ const HARD_SWISH_ALPHA = Math.fround(1 / 6);
 function gatedRewrite(c: NodeCtx, x: Input, s: Input): Planned | null {
   const p = c.producer(s.name);
   const m = p?.elementwise;
-  if (!p || !m || m.x !== x.name || c.uses(s.name) !== 1) return null;
+  if (!p || !m || (m.fn !== 'sigmoid' && m.fn !== 'hardSigmoid') || m.x !== x.name || c.uses(s.name) !== 1) return null;
   const hard = m.fn === 'hardSigmoid';
   if (hard && (Math.fround(m.alpha ?? 0) !== HARD_SWISH_ALPHA || m.beta !== 0.5)) return null;
   const what = hard ? 'hardSwish' : 'swish';
@@ -51,12 +52,38 @@ export function binary(op: BinaryOp): Handler {
       return { constant: { data: r.data, shape: r.shape, dataType: 1 } };
     }
     if (op === 'mul' && !a.const && !b.const) {
-      const gated = gatedRewrite(c, a, b) ?? gatedRewrite(c, b, a);
+      const gated = gatedRewrite(c, a, b) ?? gatedRewrite(c, b, a) ?? hardSwishOfGate(c, a, b) ?? hardSwishOfGate(c, b, a);
       if (gated) return gated;
     }
-    // A bias after MatMul/Gemm (or a per-channel bias after a conv) folds into that step.
     const [dyn, k] = a.const ? [b, a.const] : [a, b.const];
-    if (op === 'add' && k && shapeToString(g.outShape) === shapeToString(dyn.shape) && c.uses(dyn.name) === 1) {
+    const sameShape = shapeToString(g.outShape) === shapeToString(dyn.shape);
+    // x * Clip(x + 3, 0, 6) / 6 (or * 1/6) ending here: hardSwish.
+    if (k && sameShape && sizeOf(k.shape) === 1 && ((op === 'div' && b.const && k.data[0] === 6) || (op === 'mul' && Math.fround(k.data[0]) === Math.fround(1 / 6)))) {
+      const hs = hardSwishAfterProduct(c, dyn);
+      if (hs) return hs;
+    }
+    if ((op === 'add' || op === 'mul') && k && sameShape && c.uses(dyn.name) === 1) {
+      const p = c.producer(dyn.name);
+      // (x * s + t) * k or + k after an affine step read by this node alone: one affine step,
+      // which the next conv may fold in turn (affine.ts).
+      const v = channelConstant(k, dyn.shape);
+      const composed = p?.affine && v && dyn.shape.length === 4 ? composeAffine(p.affine, op, v) : null;
+      if (p && composed) return affineStep(c, p, composed, dyn.shape);
+      // A scale after a linear conv read by this Mul alone: conv(x) * k = conv'(x) with the filter
+      // and bias scaled per output channel (a scalar k scales every channel).
+      const f = p?.fusable;
+      if (op === 'mul' && p && (f?.kind === 'conv' || f?.kind === 'convTranspose') && f.options.activation === 'linear') {
+        const cout = f.kind === 'conv' ? f.filter.shape[0] : f.filter.shape[1] * (f.options.groups ?? 1);
+        const scale = perOutputChannel(k, dyn.shape, cout, f.oneD);
+        if (scale) {
+          const note = [p.note, `+ ${c.name} (Mul) folded`].filter(Boolean).join(' ');
+          const spec = f.kind === 'conv' ? foldIntoConv(f, scale, new Float64Array(cout)) : foldIntoConvTranspose(f, scale, new Float64Array(cout));
+          return { step: rebuild(p, spec, c.outputs[0], note), replaces: p };
+        }
+      }
+    }
+    // A bias after MatMul/Gemm (or a per-channel or scalar bias after a conv) folds into that step.
+    if (op === 'add' && k && sameShape && c.uses(dyn.name) === 1) {
       const p = c.producer(dyn.name);
       const f = p?.fusable;
       if (p && f?.kind === 'dense' && f.activation === 'linear') {
@@ -69,13 +96,9 @@ export function binary(op: BinaryOp): Handler {
       }
       if (p && (f?.kind === 'conv' || f?.kind === 'convTranspose') && f.options.activation === 'linear') {
         const cout = f.kind === 'conv' ? f.filter.shape[0] : f.filter.shape[1] * (f.options.groups ?? 1);
-        // [M, 1, 1] or [1, M, 1, 1] on a 2-D conv's output; [M, 1] or [1, M, 1] on a 1-D one's.
-        const trailing = f.oneD ? 1 : 2;
-        const perChannel = sizeOf(k.shape) === cout && k.shape.length >= trailing + 1 && k.shape.length <= dyn.shape.length &&
-          k.shape.slice(-trailing).every((d) => d === 1) && k.shape.at(-trailing - 1) === cout;
-        if (perChannel) {
+        const shift = perOutputChannel(k, dyn.shape, cout, f.oneD);
+        if (shift) {
           const one = new Float64Array(cout).fill(1);
-          const shift = Float64Array.from(k.data);
           const note = [p.note, `+ ${c.name} (Add) as bias`].filter(Boolean).join(' ');
           const spec = f.kind === 'conv' ? foldIntoConv(f, one, shift) : foldIntoConvTranspose(f, one, shift);
           return { step: rebuild(p, spec, c.outputs[0], note), replaces: p };
@@ -84,14 +107,32 @@ export function binary(op: BinaryOp): Handler {
     }
     const weights: ConstTensor[] = [];
     const args = [argOf(a, weights), argOf(b, weights)];
+    // Markers for the folds above and in affine.ts: which constant map, or which product, this is.
+    const affine = k && sameShape ? affineOf(op, dyn, k) : null;
+    const elementwise: ElementwiseSpec | null =
+      op === 'mul' && !a.const && !b.const ? { fn: 'mul', x: a.name, y: b.name } : op === 'div' && b.const && sameShape && sizeOf(b.shape) === 1 ? { fn: 'div', x: a.name, alpha: b.const.data[0] } : null;
     return {
       step: {
         name: c.name, opType: c.opType, output: c.outputs[0], note: '', weights, args, shape: g.outShape,
         gpu: (e, [x, y]) => e[op](x, y),
         cpu: ([x, y]) => reference[op](x, y),
+        ...(affine ? { affine } : {}),
+        ...(elementwise ? { elementwise } : {}),
       },
     };
   };
+}
+
+/**
+ * A constant as one value per output channel of a conv's output: a scalar, or [M, 1, 1] /
+ * [1, M, 1, 1] on a 2-D conv's output ([M, 1] / [1, M, 1] on a 1-D one's); null otherwise.
+ */
+function perOutputChannel(k: ConstTensor, shape: readonly number[], cout: number, oneD?: boolean): Float64Array | null {
+  if (k.shape.length > shape.length) return null;
+  if (sizeOf(k.shape) === 1) return new Float64Array(cout).fill(k.data[0]);
+  const trailing = oneD ? 1 : 2;
+  const perChannel = sizeOf(k.shape) === cout && k.shape.length >= trailing + 1 && k.shape.slice(-trailing).every((d) => d === 1) && k.shape.at(-trailing - 1) === cout;
+  return perChannel ? Float64Array.from(k.data) : null;
 }
 
 /** PRelu: slope broadcasts to X without growing it (ONNX's unidirectional rule: [C,1,1] on NCHW). */

@@ -5,6 +5,7 @@ import { shapeToString, sizeOf } from '../../ops/args.js';
 import { convStep, convTransposeStep, denseStep, foldIntoConv, foldIntoConvTranspose, foldIntoDense, type ConvSpec, type DenseSpec } from '../steps.js';
 import type { ConstTensor } from '../values.js';
 import { matmulGeometry } from '../../ops/matmul.js';
+import { foldAffineIntoConv } from './affine.js';
 import { fail, checked, dynamic, constant, optionalConstant, rank, onlyOutput, argOf, input, pair, spatialPads, type Handler } from '../node.js';
 
 export const conv: Handler = (c) => {
@@ -29,7 +30,15 @@ export const conv: Handler = (c) => {
     options: { dataFormat: 'NCHW', strides, dilations, padding, groups, activation: 'linear' },
   };
   const note = groups === 1 ? '' : groups === x.shape[1] ? 'depthwise' : `groups ${groups}`;
-  return { step: checked(c, () => convStep(c.name, c.opType, c.outputs[0], spec, note)) };
+  const step = checked(c, () => convStep(c.name, c.opType, c.outputs[0], spec, note));
+  // x * s + t computed for this conv alone folds into its weights (the conditions: affine.ts).
+  const folded = foldAffineIntoConv(c, x, spec);
+  if (folded) {
+    const r = folded.replaces;
+    const what = `${r.note ? r.note.replace(/ as x \* s \+ t$/, '') : `${r.name} (${r.opType})`} folded before it`;
+    return { step: convStep(c.name, c.opType, c.outputs[0], folded.spec, [note, `+ ${what}`].filter(Boolean).join(' ')), replaces: folded.replaces };
+  }
+  return { step };
 };
 
 /** Y = alpha * A' B' + beta * C with B (and C) constant: a dense layer. */
