@@ -67,11 +67,15 @@ fn tap(row_at: u32, col: i32) -> f32 {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let r = gid.y + gid.z * groups.y;
-  if (gid.x >= params.total || r >= params.row_pitch) {
+  // Rows packed into workgroups (one flat index; a grid row is groups.x workgroups): a row of a
+  // narrow map is a few invocations, and one row per workgroup row would leave most lanes idle.
+  let flat = gid.x + (gid.y + gid.z * groups.y) * groups.x * WORKGROUP_SIZE;
+  let r = flat / params.total;
+  let col = flat % params.total;
+  if (r >= params.row_pitch) {
     return;
   }
-  let ow0 = gid.x * 4u;
+  let ow0 = col * 4u;
   let row = params.out_start / params.out_width + r;
   let plane = row / params.out_height;  // n * C + c
   let oh = row % params.out_height;

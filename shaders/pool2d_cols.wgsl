@@ -121,14 +121,18 @@ fn take_row(a: ptr<function, Acc>, cols: Cols, image: u32, h0: i32, first_row: i
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let r = gid.y + gid.z * groups.y;
-  if (gid.x >= params.total || r >= params.row_pitch) {
+  // Rows packed into workgroups (one flat index; a grid row is groups.x workgroups): a row of a
+  // narrow map is a few invocations, and one row per workgroup row would leave most lanes idle.
+  let flat = gid.x + (gid.y + gid.z * groups.y) * groups.x * WORKGROUP_SIZE;
+  let r = flat / params.total;
+  let col = flat % params.total;
+  if (r >= params.row_pitch) {
     return;
   }
   let row = params.out_start / params.out_width + r;
   let plane = row / params.out_height;
   let oh = row - plane * params.out_height;
-  let ow0 = gid.x * 4u;
+  let ow0 = col * 4u;
   let h0 = i32(oh * params.stride_height) - i32(params.pad_top);
   let w0 = vec4i(vec4u(ow0) + vec4u(0u, 1u, 2u, 3u)) * i32(params.stride_width) - vec4i(i32(params.pad_left));
   let cols = Cols(w0, first_real(w0, params.dilation_width));

@@ -132,6 +132,7 @@ export class Dispatcher {
         // For row kernels the first two uniform words are the row length and the row count.
         const strip = program.row.strip;
         const strips = strip ? (rows / strip.outHeight) * Math.ceil(strip.outHeight / strip.size) : rows;
+        if (program.row.flat) return { program, grid: dispatchGrid(program.invocations, this.workgroupSize, this.maxPerDim).grid, rowPitch: rows, total: program.row.perRow };
         return { program, grid: rowGrid(program.row.perRow, strips, this.workgroupSize, this.maxPerDim), rowPitch: rows, total: program.row.perRow };
       }
       return { program, ...dispatchGrid(program.invocations, this.workgroupSize, this.maxPerDim) };

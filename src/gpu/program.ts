@@ -35,7 +35,12 @@ export interface Program {
    * each invocation covers `size` rows down one image (whole images of `outHeight` rows): the
    * grid has ceil(outHeight / size) rows per image.
    */
-  row?: { elems: number; perRow: number; strip?: { size: number; outHeight: number } };
+  /**
+   * `flat`: the rows are packed into workgroups (the kernel takes its row and column from one flat
+   * index, `groups.x * WORKGROUP_SIZE` a grid row): for rows shorter than a workgroup, which a grid
+   * of one row per workgroup row would leave mostly idle.
+   */
+  row?: { elems: number; perRow: number; strip?: { size: number; outHeight: number }; flat?: boolean };
   /** Workgroup kernels: `total` counts workgroups, each covering `blocks` blocks per image (see globalTreeProgram). */
   perWorkgroup?: { perImage: number; blocks: number };
   /** Kernels that run unsplit on a grid of their own. */

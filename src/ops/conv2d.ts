@@ -152,7 +152,8 @@ export function depthwiseNchwProgram(g: ConvGeometry, hasBias: boolean, activati
       TAPS3: taps3 ? 1 : 0, STRIDE: taps3 ? g.strideWidth : 1,
     },
     invocations: g.batch * g.outChannels * g.outHeight * perRow,
-    row: { elems: g.outWidth, perRow },
+    // Rows of ceil(OW / 4) invocations: ppocr-det's 10- and 20-wide maps kept 3 or 5 lanes of a workgroup busy.
+    row: { elems: g.outWidth, perRow, flat: true },
     uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, ...windowWords(g)],
   };
 }

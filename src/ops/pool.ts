@@ -179,7 +179,7 @@ export function poolColsProgram(type: PoolingType, g: WindowGeometry, workgroupS
       INSIDE: windowsInside(g) ? 1 : 0,
     },
     invocations: 0,
-    row: { elems: g.outWidth, perRow: Math.ceil(g.outWidth / 4) },
+    row: { elems: g.outWidth, perRow: Math.ceil(g.outWidth / 4), flat: true },
     uniforms: [g.inHeight, g.inWidth, g.outHeight, g.outWidth, ...windowWords(g), g.padBottom, g.padRight, NEG_INF_BITS],
   };
 }
