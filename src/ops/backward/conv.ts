@@ -388,9 +388,12 @@ export function conv2dBackpropFilter(rec: Recorder, x: Tensor, dy: Tensor, optio
   const positions = g.batch * OH * OW;
   const plan = planSlices(op, positions, size, spans, rec.limits);
   const tile = filterTile(g);
-  const program: Program = tile
-    ? { kernel: kernels.conv2dBackpropFilterTiles, constants: { WORKGROUP_SIZE: rec.workgroupSize, CI_TILE: tile.ci, CO_TILE: tile.co }, invocations: 0, uniforms: [...convWords(g), plan.perSlice, positions] }
-    : { kernel: kernels.conv2dBackpropFilter, constants: { WORKGROUP_SIZE: rec.workgroupSize, LAYOUT: LAYOUT_CODES[g.layout] }, invocations: 0, uniforms: [...convWords(g), plan.perSlice, positions] };
+  const program: Program = {
+    kernel: tile ? kernels.conv2dBackpropFilterTiles : kernels.conv2dBackpropFilter,
+    constants: { WORKGROUP_SIZE: rec.workgroupSize, ...(tile ? { CI_TILE: tile.ci, CO_TILE: tile.co } : { LAYOUT: LAYOUT_CODES[g.layout] }) },
+    invocations: 0,
+    uniforms: [...convWords(g), plan.perSlice, positions],
+  };
   // The tiled kernel counts its invocations and first result in tiles; its ranges stay in elements.
   const per = tile ? tile.ci * tile.co : 1;
   const chunks = plan.chunks.map((c) => ({ ...c, outStart: c.outStart / per, outCount: c.outCount / per }));
