@@ -129,14 +129,26 @@ fn pool_max(m: vec4f, v: vec4f, inside: bool) -> vec4f {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
   let quads_out = params.out_channels / 4u;
-  let q0 = wid.y * 2u;
   // The grid's x runs over every image's blocks, so small maps of a batch (7 x 7: 8 blocks each)
   // still fill whole workgroups instead of leaving most lanes idle.
   let blocks = params.block_rows * params.block_cols;
   let all_blocks = blocks * params.batch;
+  var pair = wid.y;
+  var slot = gid.x;
+  var live = gid.x < all_blocks;
+  if (!STAGE_FILTER) {
+    // Nothing is shared within a workgroup, so x runs over the channel pairs too (pair-major:
+    // neighbouring lanes read the same filter words). A small map then fills one workgroup
+    // instead of one per pair of mostly idle lanes, which a CPU adapter runs all the same
+    // (the digit model's pooled 7x7x32->64 layer: 8 workgroups with 6 live lanes each).
+    let pairs = (quads_out + 1u) / 2u;
+    live = gid.x < all_blocks * pairs;
+    pair = min(gid.x / all_blocks, pairs - 1u);
+    slot = gid.x % all_blocks;
+  }
+  let q0 = pair * 2u;
   // No early return: every invocation must reach the barriers.
-  let live = gid.x < all_blocks;
-  let flat = min(gid.x, all_blocks - 1u);
+  let flat = min(slot, all_blocks - 1u);
   let n = flat / blocks;
   let block = flat % blocks;
   let br = block / params.block_cols;

@@ -38,7 +38,7 @@ describe('lost devices and models', () => {
 
 describe('soak with the digit model', () => {
   // The soak: 10,000 sequential predictions of the committed digit classifier (a small
-  // CNN). About 20 ms each on SwiftShader, so this test alone takes minutes there.
+  // CNN). About 8 ms each on SwiftShader (Dawn, unloaded), so this test alone takes minutes there.
   it('10,000 sequential predictions: pool bytes and JS heap stay within a fixed bound', { timeout: 900_000 }, async () => {
     const engine = await createEngine();
     try {

@@ -231,7 +231,10 @@ export function conv2dBlockProgram(
       SMALL_CIN: g.inChannels < 4 ? g.inChannels : 0,
     },
     invocations: 0,
-    fixedGrid: [Math.ceil((g.batch * blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), 1],
+    // Staging shares one channel pair per workgroup (y); without it x runs over the pairs too.
+    fixedGrid: stageFilter
+      ? [Math.ceil((g.batch * blockRows * blockCols) / workgroupSize), Math.ceil(g.outChannels / 8), 1]
+      : [Math.ceil((g.batch * blockRows * blockCols * Math.ceil(g.outChannels / 8)) / workgroupSize), 1, 1],
     uniforms: [
       g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, ...windowWords(g),
       blockRows, blockCols, p?.outWidth ?? 0, p?.padTop ?? 0, p?.padLeft ?? 0, NEG_INF_BITS, g.batch,
@@ -243,8 +246,9 @@ export function conv2dBlockProgram(
  * conv2d_block gives each invocation 8 pixels x 8 channels; a small output (late layers of a
  * classifier: 7x7 maps) then leaves too few invocations to fill a workgroup, and the direct
  * kernel's invocation per output wins (the digit model's 7x7x32->48 layer: 12-27 ms blocked,
- * 7 ms direct on SwiftShader; its 14x14x16->32 layer: 3-4 ms blocked, 11 ms direct). One full
- * workgroup of blocks is the line.
+ * 7 ms direct on SwiftShader when each channel pair had its own workgroup; its 14x14x16->32
+ * layer: 3-4 ms blocked, 11 ms direct). One full workgroup of blocks, counted over the channel
+ * pairs that share a workgroup's grid without filter staging, is the line.
  */
 function blockKernelPays(g: ConvGeometry, workgroupSize: number): boolean {
   const blocks = g.batch * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 4) * Math.ceil(g.outChannels / 8);
