@@ -143,6 +143,26 @@ export function conv2dTransposeProgram(g: ConvTransposeGeometry, hasBias: boolea
   };
 }
 
+/**
+ * conv2d_transpose_2x2_nchw: the non-overlapping 2x upsampling (2x2 window, stride 2, no padding,
+ * dilation or output padding, groups 1, NCHW, input width a multiple of 4), where each input pixel
+ * alone makes a 2x2 output cell. Null where it does not apply, or past the grid's limit.
+ */
+export function conv2dTranspose2x2Program(g: ConvTransposeGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, maxPerDim: number): Program | null {
+  const window = g.kernelHeight === 2 && g.kernelWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 && g.dilationHeight === 1 && g.dilationWidth === 1;
+  const pads = g.padTop + g.padBottom + g.padLeft + g.padRight + g.outputPadding[0] + g.outputPadding[1];
+  if (g.layout !== 'NCHW' || g.groups !== 1 || !window || pads !== 0 || g.inWidth % 4 !== 0) return null;
+  const fixedGrid: [number, number, number] = [Math.ceil((g.inHeight * g.inWidth) / 4 / workgroupSize), Math.ceil(g.outChannels / 4), g.batch];
+  if (!fixedGrid.every((d) => d <= maxPerDim)) return null;
+  return {
+    kernel: kernels.conv2dTranspose2x2Nchw,
+    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation] },
+    invocations: 0,
+    fixedGrid,
+    uniforms: [g.inHeight, g.inWidth, g.inChannels, g.outChannels],
+  };
+}
+
 /** The input rows output row `oh` gathers from: ih * stride = oh + padTop - kh * dilation for some kh. */
 export function transposeInputRows(g: ConvTransposeGeometry, oh: number): [number, number] {
   const top = oh + g.padTop;
@@ -199,6 +219,7 @@ export function conv2dTranspose(rec: Recorder, x: Tensor, filter: TransposeFilte
   }
   rec.checkBinding(op, 'filter', sizeOf(fShape) * 4);
   const chunks = convTransposeChunks(op, g, rec.limits);
-  const program = conv2dTransposeProgram(g, bias !== null, activation, rec.workgroupSize);
+  const upsample = chunks.length === 1 ? conv2dTranspose2x2Program(g, bias !== null, activation, rec.workgroupSize, rec.maxWorkgroupsPerDimension) : null;
+  const program = upsample ?? conv2dTransposeProgram(g, bias !== null, activation, rec.workgroupSize);
   return rec.run(op, program, input, convTransposeOutShape(g), chunks, () => [{ buffer: fBuffer() }, { buffer: bias ? bias() : rec.unused }]);
 }

@@ -35,6 +35,7 @@ import unaryWgsl from '../../shaders/unary.wgsl?raw';
 import zeroPad2dWgsl from '../../shaders/zero_pad2d.wgsl?raw';
 import optimizerUpdateWgsl from '../../shaders/optimizer_update.wgsl?raw';
 import conv2dTransposeWgsl from '../../shaders/conv2d_transpose.wgsl?raw';
+import conv2dTranspose2x2NchwWgsl from '../../shaders/conv2d_transpose_2x2_nchw.wgsl?raw';
 import equalWgsl from '../../shaders/equal.wgsl?raw';
 import padWgsl from '../../shaders/pad.wgsl?raw';
 import reduceAxesWgsl from '../../shaders/reduce_axes.wgsl?raw';
@@ -119,6 +120,7 @@ export const kernels = {
   broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
   // conv-transpose.ts, pad.ts, slice.ts, reduce.ts, compare.ts
   conv2dTranspose: { name: 'conv2d_transpose', shader: conv2dTransposeWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2dTranspose2x2Nchw: { name: 'conv2d_transpose_2x2_nchw', shader: conv2dTranspose2x2NchwWgsl, inputs: ['x', 'filter', 'bias'] },
   pad: { name: 'pad', shader: padWgsl, inputs: ['x'] },
   slice: { name: 'slice', shader: sliceWgsl, inputs: ['x'] },
   gather: { name: 'gather', shader: gatherWgsl, inputs: ['x', 'indices'] },
