@@ -171,7 +171,7 @@ export class Recorder implements TensorOwner {
         ? (c.outCount / program.row.elems) * program.row.perRow
         : program.perWorkgroup
           ? (c.outCount / program.perWorkgroup.perImage) * program.perWorkgroup.blocks
-          : c.outCount;
+          : Math.ceil(c.outCount / (program.perInvocation ?? 1));
       return this.plan(op, { ...program, invocations, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] });
     });
     const outs = Array.from({ length: outputs }, () => this.allocate(op, outShape, program.kernel.name));

@@ -43,6 +43,8 @@ export interface Program {
   row?: { elems: number; perRow: number; strip?: { size: number; outHeight: number }; flat?: boolean };
   /** Workgroup kernels: `total` counts workgroups, each covering `blocks` blocks per image (see globalTreeProgram). */
   perWorkgroup?: { perImage: number; blocks: number };
+  /** Kernels whose invocation covers this many consecutive output elements (vec4 kernels: 4). */
+  perInvocation?: number;
   /** Kernels that run unsplit on a grid of their own. */
   fixedGrid?: [number, number, number];
   /** u32 words after `total` and `row_pitch` (chunk words first), in the struct's order. */

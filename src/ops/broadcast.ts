@@ -76,6 +76,50 @@ export function broadcastBinaryProgram(op: BinaryOp, g: BroadcastGeometry, workg
   };
 }
 
+/**
+ * `g` with the dimensions both operands step through alike merged (dimension i into the merged
+ * one inside it when each operand's stride there is its stride inside times that extent, which
+ * holds for broadcast runs too: 0 = 0 * d), right-aligned again: a same-shape add becomes [N], a
+ * per-channel NCHW scale [N, C, H * W].
+ */
+export function mergeBroadcastDims(g: BroadcastGeometry): BroadcastGeometry {
+  const dims: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = MAX_BROADCAST_RANK - 1; i >= 0; i--) {
+    if (g.dims[i] === 1) continue;
+    const j = dims.length - 1;
+    if (j >= 0 && g.aStrides[i] === as[j] * dims[j] && g.bStrides[i] === bs[j] * dims[j]) {
+      dims[j] *= g.dims[i];
+    } else {
+      dims.push(g.dims[i]);
+      as.push(g.aStrides[i]);
+      bs.push(g.bStrides[i]);
+    }
+  }
+  const pad = (v: number[], fill: number) => [...Array(MAX_BROADCAST_RANK - v.length).fill(fill), ...v.reverse()];
+  return { outShape: g.outShape, dims: pad(dims, 1), aStrides: pad(as, 0), bStrides: pad(bs, 0) };
+}
+
+/**
+ * broadcast_binary_vec4 where it applies: after merging, the last dimension a multiple of 4 that
+ * each operand runs along with stride 1 or is broadcast along (stride 0). Null otherwise.
+ */
+export function broadcastVec4Program(op: BinaryOp, g: BroadcastGeometry, workgroupSize: number): Program | null {
+  const m = mergeBroadcastDims(g);
+  const last = MAX_BROADCAST_RANK - 1;
+  const aVec = m.aStrides[last] === 1;
+  const bVec = m.bStrides[last] === 1;
+  if (m.dims[last] % 4 !== 0 || m.aStrides[last] > 1 || m.bStrides[last] > 1 || (!aVec && !bVec)) return null;
+  return {
+    kernel: kernels.broadcastBinaryVec4,
+    constants: { WORKGROUP_SIZE: workgroupSize, OP: BINARY_OP_CODES[op], A_VEC: aVec ? 1 : 0, B_VEC: bVec ? 1 : 0 },
+    invocations: 0,
+    perInvocation: 4,
+    uniforms: [...m.dims, ...m.aStrides, ...m.bStrides, NAN_BITS],
+  };
+}
+
 /** a `op` b; each operand must fit one binding (either may be read anywhere). */
 export function broadcastBinary(rec: Recorder, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (op === 'prelu') return prelu(rec, a, b);
@@ -97,10 +141,15 @@ type Operand = [Tensor, GPUBuffer, string];
 function record(rec: Recorder, op: BinaryOp, g: BroadcastGeometry, [a, ia, na]: Operand, [b, ib, nb]: Operand): Tensor {
   rec.checkBinding(op, na, a.size * 4);
   rec.checkBinding(op, nb, b.size * 4);
-  const program = broadcastBinaryProgram(op, g, rec.workgroupSize);
   const chunks = wholeInputChunks(sizeOf(g.outShape), a.size, rec.limits);
+  const vec4 = chunks.length === 1 ? broadcastVec4Program(op, g, rec.workgroupSize) : null;
+  const program = vec4 ?? broadcastBinaryProgram(op, g, rec.workgroupSize);
+  // The vec4 kernel binds both operands again as vec4s (the unused slot for a broadcast one).
+  const tail = vec4
+    ? [vec4.constants.A_VEC ? { buffer: ia, size: a.size * 4 } : { buffer: rec.unused }, vec4.constants.B_VEC ? { buffer: ib, size: b.size * 4 } : { buffer: rec.unused }]
+    : [];
   // A same-shape add may fold into the epilogue of the conv that produced one operand.
   const same = op === 'add' && chunks.length === 1 && shapeToString(a.shape) === shapeToString(b.shape);
   const note = same ? (out: GPUBuffer): FusionNote => ({ kind: 'add', a: ia, b: ib, out }) : undefined;
-  return rec.runAll(op, program, ia, g.outShape, chunks, { extras: () => [{ buffer: ib, size: b.size * 4 }], note })[0];
+  return rec.runAll(op, program, ia, g.outShape, chunks, { extras: () => [{ buffer: ib, size: b.size * 4 }], tail, note })[0];
 }

@@ -2,6 +2,7 @@
 // Adding a kernel is one import and one line here; its op file builds the Programs that use it.
 import avgPoolWgsl from '../../shaders/avg_pool2d.wgsl?raw';
 import broadcastBinaryWgsl from '../../shaders/broadcast_binary.wgsl?raw';
+import broadcastBinaryVec4Wgsl from '../../shaders/broadcast_binary_vec4.wgsl?raw';
 import clipWgsl from '../../shaders/clip.wgsl?raw';
 import concatWgsl from '../../shaders/concat.wgsl?raw';
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
@@ -118,6 +119,7 @@ export const kernels = {
   resize2d: { name: 'resize2d', shader: resize2dWgsl, inputs: ['x'] },
   // broadcast.ts
   broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
+  broadcastBinaryVec4: { name: 'broadcast_binary_vec4', shader: broadcastBinaryVec4Wgsl, inputs: ['a', 'b'] },
   // conv-transpose.ts, pad.ts, slice.ts, reduce.ts, compare.ts
   conv2dTranspose: { name: 'conv2d_transpose', shader: conv2dTransposeWgsl, inputs: ['x', 'filter', 'bias'] },
   conv2dTranspose2x2Nchw: { name: 'conv2d_transpose_2x2_nchw', shader: conv2dTranspose2x2NchwWgsl, inputs: ['x', 'filter', 'bias'] },
