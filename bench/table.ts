@@ -56,7 +56,7 @@ export function legend(report: BenchReport): string {
   return [
     `ms/min/max: Condense, ${src(timing.condense)}, median/min/max of ${report.settings.iterations} runs after ${report.settings.warmup} warm-up; wall ms: submit to done; readback: ms to copy + map the output.`,
     `tfjs ms: tfjs-webgpu ${report.cases[0]?.tfjs ? src(report.cases[0].tfjs.source) : src(timing.tfjs)}. vs tfjs: tfjs ms / Condense ms (> 1: Condense faster; wall times unless both have timestamps). vs CPU: CPU reference ms / Condense wall ms. match: outputs vs tfjs / vs CPU.`,
-    `op+read ms: Condense, wall-clock from the op's recording to its output read back (wall + readback, median per run); tfjs op+read: the same for tfjs (run, finish, data()); vs tfjs op+read: their ratio, the wall-clock one a user feels, beside the GPU-time vs tfjs.`,
+    `op+read ms: Condense, wall-clock from the op's recording to its output read back, as a user calls it (run, then await read(); runs of their own without timestamps, median); tfjs op+read: the same for tfjs (run, then await data()); vs tfjs op+read: their ratio, the wall-clock one a user feels, beside the GPU-time vs tfjs.`,
     `% ceiling: GB/s over the bandwidth ceiling ${fmt(ceiling.gbps)} GB/s (stream kernel ${fmt(ceiling.stream.gbps)} GB/s, copyBufferToBuffer ${fmt(ceiling.copy.gbps)} GB/s, ${(ceiling.floats * 4) / 2 ** 20} MiB). % stream: over the stream kernel's GB/s alone.`,
   ].join('\n');
 }

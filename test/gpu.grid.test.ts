@@ -254,6 +254,43 @@ describe('GPU vs reference, seeded grid', () => {
     }
   });
 
+  it('global pooling of contiguous planes on the CPU-adapter path: vec4 loops where H * W % 4 == 0, chunked batches too', async () => {
+    const random = rng(5252);
+    // One quad a plane, an odd number of quads (the tail of the four-accumulator loop), PP-OCR's
+    // squeeze-excitation planes, a one-channel NHWC image, and planes the scalar loop keeps.
+    const shapes: [number[], 'NHWC' | 'NCHW', boolean][] = [
+      [[1, 3, 2, 2], 'NCHW', true], [[2, 5, 4, 5], 'NCHW', true], [[1, 96, 20, 20], 'NCHW', true], [[1, 256, 56, 56], 'NCHW', true],
+      [[2, 12, 12, 1], 'NHWC', true], [[2, 3, 5, 7], 'NCHW', false], [[1, 4, 3, 3], 'NCHW', false],
+      // 9,600 and 4,800 bytes: batches split under the 4,096-byte limit, images of 240 bytes off the 256-byte alignment.
+      [[20, 3, 4, 10], 'NCHW', true], [[20, 3, 4, 5], 'NCHW', true],
+    ];
+    for (const limits of [undefined, { maxStorageBufferBindingSize: 4096 }]) {
+      const engine = await createEngine({ globalPoolWorkgroups: false, limits });
+      try {
+        await withValidation(engine, async () => {
+          for (const [shape, dataFormat, vec4] of shapes) {
+            // Past the small binding limit only whole images split; skip what one image overfills.
+            if (limits && shape.slice(1).reduce((a, b) => a * b) * 4 > 3500) continue;
+            const before = engine.stats().pipelineKeys.filter((k) => k.startsWith('global_pool_contiguous|')).length;
+            const host = { data: withSpecials(randomData(shape.reduce((a, b) => a * b), random), random, 0.01), shape };
+            const x = engine.tensor(host.data, shape);
+            const label = `${shape} ${dataFormat}, limits ${JSON.stringify(limits)}`;
+            expectClose(await engine.globalAvgPool2d(x, { dataFormat }).read(), reference.globalAvgPool2d(host, { dataFormat }).data, { atol: 1e-5, rtol: 1e-4 }, `avg ${label}`);
+            expectClose(await engine.globalMaxPool2d(x, { dataFormat, keepDims: true }).read(), reference.globalMaxPool2d(host, { dataFormat, keepDims: true }).data, {}, `max ${label}`);
+            x.dispose();
+            if (vec4 && before < 2) expect(engine.stats().pipelineKeys.filter((k) => k.startsWith('global_pool_contiguous|')).length, label).toBe(2);
+          }
+        });
+        const keys = engine.stats().pipelineKeys.join(' ');
+        expect(keys).toContain('global_pool_contiguous|POOL_MAX=0');
+        expect(keys).toContain('global_pool_contiguous|POOL_MAX=1');
+        expect(keys).toMatch(/global_avg_pool2d\|/); // the planes that are not a multiple of 4
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
   it('workgroups that are not a power of two: every op agrees, global trees included (both paths)', async () => {
     const random = rng(4848);
     for (const [workgroupSize, useSubgroups] of [[48, false], [100, false], [96, true], [100, true]] as const) {

@@ -61,6 +61,16 @@ export function globalPlanesProgram(type: PoolingType, plane: number, channels: 
   };
 }
 
+/** One invocation per contiguous plane (NCHW, or one channel), read as vec4s: H * W % 4 == 0; CPU adapters. */
+export function globalContiguousProgram(type: PoolingType, plane: number, workgroupSize: number): Program {
+  return {
+    kernel: kernels.globalPoolContiguous,
+    constants: { WORKGROUP_SIZE: workgroupSize, POOL_MAX: type === 'MAX' ? 1 : 0 },
+    invocations: 0,
+    uniforms: [plane, f32Bits(plane), NEG_INF_BITS],
+  };
+}
+
 /** `plane` positions per (n, c); `divisor` (any float) is what an average divides its sum by. */
 export function globalPoolProgram(type: PoolingType, plane: number, channels: number, divisor: number, workgroupSize: number): Program {
   return {
@@ -148,7 +158,9 @@ function reduceGlobal(rec: Recorder, op: string, type: PoolingType, input: GPUBu
       ? globalTreeProgram(type, h * w, c, wg, rec.subgroupMin)
       : rec.choices.planeWorkgroups
         ? globalPlanesProgram(type, h * w, c, wg, rec.subgroupMin)
-        : globalPoolProgram(type, h * w, c, h * w, wg);
+        : c === 1 && (h * w) % 4 === 0
+          ? globalContiguousProgram(type, h * w, wg)
+          : globalPoolProgram(type, h * w, c, h * w, wg);
     return rec.run(op, program, input, outShape, batchChunks(op, shape, rec.limits));
   }
   const { perImage, bands } = planeBands(op, shape, rec.limits);

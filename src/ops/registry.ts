@@ -17,6 +17,7 @@ import denseWgsl from '../../shaders/dense.wgsl?raw';
 import globalAvgPoolWgsl from '../../shaders/global_avg_pool2d.wgsl?raw';
 import globalMaxPoolWgsl from '../../shaders/global_max_pool2d.wgsl?raw';
 import globalPlanesWgsl from '../../shaders/global_pool_planes.wgsl?raw';
+import globalContiguousWgsl from '../../shaders/global_pool_contiguous.wgsl?raw';
 import globalTreeWgsl from '../../shaders/global_pool_tree.wgsl?raw';
 import leakyReluWgsl from '../../shaders/leaky_relu.wgsl?raw';
 import maxPoolWgsl from '../../shaders/max_pool2d.wgsl?raw';
@@ -96,6 +97,7 @@ export const kernels = {
   // global-pool.ts
   globalPoolTree: { name: 'global_pool_tree', shader: workgroupTree(globalTreeWgsl), inputs: ['x'] },
   globalPoolTreeSubgroups: { name: 'global_pool_tree_subgroups', shader: subgroupTree(globalTreeWgsl), inputs: ['x'] },
+  globalPoolContiguous: { name: 'global_pool_contiguous', shader: globalContiguousWgsl, inputs: ['x'] },
   globalPoolPlanes: { name: 'global_pool_planes', shader: workgroupTree(globalPlanesWgsl), inputs: ['x'] },
   globalPoolPlanesSubgroups: { name: 'global_pool_planes_subgroups', shader: subgroupTree(globalPlanesWgsl), inputs: ['x'] },
   globalAvgPool2d: { name: 'global_avg_pool2d', shader: globalAvgPoolWgsl, inputs: ['x'] },
