@@ -229,6 +229,32 @@ describe('concat', () => {
     expect(reference.concat([a, b], 1)).toEqual({ data: Float32Array.from([1, 2, 3, 4, 5, 6]), shape: [1, 3, 1, 2] });
   });
 
+  it('three or more inputs with rows of whole quads: one concat_place pass each, 40 seeded cases and PP-OCR det\'s FPN concat', async () => {
+    const engine = await gpuEngine();
+    const random = rng(1414);
+    await withValidation(engine, async () => {
+      for (let i = 0; i < 40; i++) {
+        const rank = int(random, 2, 4);
+        const base = Array.from({ length: rank }, () => int(random, 1, 4));
+        const ax = int(random, 0, rank - 1);
+        // Rows (the axis length times what follows it) in multiples of 4: the last dimension in quads.
+        base[rank - 1] = 4 * int(random, 1, 3);
+        const xs = Array.from({ length: int(random, 3, 6) }, () => {
+          const s = [...base];
+          s[ax] = ax === rank - 1 ? 4 * int(random, 1, 3) : int(random, 1, 4);
+          return host(s, random, 0.05);
+        });
+        const before = engine.stats().dispatches;
+        const what = `concat axis ${ax} ${xs.map((x) => `[${x.shape}]`).join(' ')}`;
+        await check(engine, xs, (...ts) => engine.concat(ts, ax), reference.concat(xs, ax), what);
+        expect(engine.stats().dispatches - before, what).toBe(xs.length);
+      }
+      const fpn = Array.from({ length: 4 }, () => host([1, 24, 80, 80], random));
+      await check(engine, fpn, (...ts) => engine.concat(ts, 1), reference.concat(fpn, 1), 'FPN concat');
+    });
+    expect(engine.stats().pipelineKeys.some((k) => k.startsWith('concat_place|'))).toBe(true);
+  });
+
   it('refuses mismatched shapes and axes, naming them', async () => {
     const engine = await gpuEngine();
     const a = engine.tensor(new Float32Array(6), [1, 2, 3]);

@@ -149,6 +149,11 @@ export function zeroPad2dProgram(g: ZeroPadGeometry, workgroupSize: number): Pro
   };
 }
 
+/** One input's pass of an n-way concat: its [outer, row] into columns [offset, offset + row) of [outer, outRow]; all multiples of 4. */
+export function concatPlaceProgram(row: number, outRow: number, offset: number, workgroupSize: number): Program {
+  return { kernel: kernels.concatPlace, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, perInvocation: 4, uniforms: [row / 4, outRow / 4, offset / 4] };
+}
+
 export function concatProgram(aRow: number, bRow: number, workgroupSize: number): Program {
   return { kernel: kernels.concat, constants: { WORKGROUP_SIZE: workgroupSize }, invocations: 0, uniforms: [aRow, bRow] };
 }
@@ -214,6 +219,19 @@ export function concat(rec: Recorder, xs: readonly Tensor[], axis: number): Tens
   const g = concatGeometry(op, xs.map((x) => x.shape), axis);
   xs.forEach((x, i) => rec.checkBinding(op, `xs[${i}]`, x.size * 4));
   if (xs.length === 1) return reshape(rec, xs[0], xs[0].shape);
+  const outRow = g.rows.reduce((a, b) => a + b, 0);
+  // Three or more inputs: each once into its place (concat_place), if the whole output fits one
+  // binding. Two join in one pairwise pass, which moves the same bytes in one dispatch fewer.
+  if (xs.length > 2 && g.rows.every((r) => r % 4 === 0) && g.outer * outRow * 4 <= rec.limits.maxBinding) {
+    const planned = xs.map((_, i) => {
+      const offset = g.rows.slice(0, i).reduce((a, b) => a + b, 0);
+      const program = concatPlaceProgram(g.rows[i], outRow, offset, rec.workgroupSize);
+      return rec.plan(op, { ...program, invocations: (g.outer * g.rows[i]) / 4, uniforms: [0, 0, 0, ...program.uniforms] });
+    });
+    const out = rec.allocate(op, g.outShape, kernels.concatPlace.name);
+    planned.forEach((p, i) => rec.record(p, [{ buffer: buffers[i], size: xs[i].size * 4 }, { buffer: out }]));
+    return rec.wrap(out, g.outShape, kernels.concatPlace.name);
+  }
   // ((x0 ++ x1) ++ x2) ...: every partial result is read whole too.
   for (let i = 2, row = g.rows[0] + g.rows[1]; i < xs.length; row += g.rows[i], i++) rec.checkBinding(op, 'a partial result', g.outer * row * 4);
   let acc = buffers[0];

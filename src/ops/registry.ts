@@ -5,6 +5,7 @@ import broadcastBinaryWgsl from '../../shaders/broadcast_binary.wgsl?raw';
 import broadcastBinaryVec4Wgsl from '../../shaders/broadcast_binary_vec4.wgsl?raw';
 import clipWgsl from '../../shaders/clip.wgsl?raw';
 import concatWgsl from '../../shaders/concat.wgsl?raw';
+import concatPlaceWgsl from '../../shaders/concat_place.wgsl?raw';
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
 import convBlockWgsl from '../../shaders/conv2d_block.wgsl?raw';
 import convPointwiseWgsl from '../../shaders/conv2d_pointwise.wgsl?raw';
@@ -116,6 +117,7 @@ export const kernels = {
   copy: { name: 'copy', shader: copyWgsl, inputs: ['x'] },
   zeroPad2d: { name: 'zero_pad2d', shader: zeroPad2dWgsl, inputs: ['x'] },
   concat: { name: 'concat', shader: concatWgsl, inputs: ['a', 'b'] },
+  concatPlace: { name: 'concat_place', shader: concatPlaceWgsl, inputs: ['x'] },
   // transpose.ts, resize.ts
   transpose: { name: 'transpose', shader: transposeWgsl, inputs: ['x'] },
   resize2d: { name: 'resize2d', shader: resize2dWgsl, inputs: ['x'] },
