@@ -8,10 +8,19 @@
 // before a 'valid' stride-2 conv, as in MobileNets) becomes that conv's own padding: the padded
 // copy is never written. The ops that may start or continue a chain leave a FusionNote with their dispatch.
 import type { PendingOp, RewriteContext } from '../gpu/dispatcher.js';
+import { CondenseArgumentError } from './args.js';
 import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, conv2dProgram, convKernel, fusablePool, pointwise, type Activation, type ConvGeometry } from './conv2d.js';
 import { globalPoolProgram } from './global-pool.js';
 import type { ZeroPadGeometry } from './layout.js';
 import type { WindowGeometry } from './window.js';
+
+/**
+ * Every rewrite here is optional: where its grid passes the device's limits (planning throws a
+ * CondenseArgumentError) the ops stay as recorded. Anything else is a bug and propagates.
+ */
+function rethrowUnlessPastLimits(e: unknown): void {
+  if (!(e instanceof CondenseArgumentError)) throw e;
+}
 
 /** What an op recorded about itself so that a later submit can fuse it. */
 export type FusionNote =
@@ -88,7 +97,8 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
       const [x, filter, bias] = ops[i].bindings;
       out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: tail }, { ...x }]));
       i = last;
-    } catch {
+    } catch (e) {
+      rethrowUnlessPastLimits(e);
       out.push(ops[i]);
     }
   }
@@ -112,7 +122,8 @@ function coldStart(
   let blocked = ops[i].program;
   try {
     if (last !== i && blockable(conv.g)) blocked = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.stageFilter, pool && { pool });
-  } catch {
+  } catch (e) {
+    rethrowUnlessPastLimits(e);
     return null;
   }
   if (blocked.kernel.name !== 'conv2d_block' || ctx.pipelineState(blocked) !== 'compiling') return null;
@@ -123,7 +134,8 @@ function coldStart(
     const [x, filter, bias] = ops[i].bindings;
     const planned = ctx.plan({ ...direct, uniforms: [0, 0, 0, ...direct.uniforms] }, [x, filter, bias, { buffer: convOut }]);
     return pooled ? [planned, pooled] : [planned];
-  } catch {
+  } catch (e) {
+    rethrowUnlessPastLimits(e);
     return null;
   }
 }
@@ -144,7 +156,8 @@ function coldGlobalPool(op: PendingOp, ctx: RewriteContext): PendingOp | null {
   const invocations = (tree.invocations / tree.perWorkgroup.blocks) * tree.perWorkgroup.perImage;
   try {
     return ctx.plan({ ...loop, invocations, uniforms: [outStart, inShift, outShift, ...loop.uniforms] }, op.bindings);
-  } catch {
+  } catch (e) {
+    rethrowUnlessPastLimits(e);
     return null;
   }
 }
@@ -174,7 +187,8 @@ function foldPadding(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
       const planned = ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, result, ...(tail === 'input' ? [{ ...x }] : [])]);
       out.push({ ...planned, note: { ...conv, g } satisfies FusionNote });
       i += 1;
-    } catch {
+    } catch (e) {
+      rethrowUnlessPastLimits(e);
       out.push(ops[i]);
     }
   }
