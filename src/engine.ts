@@ -162,14 +162,15 @@ export class Engine {
   }
 
   /**
-   * The same elements in another shape (one dimension may be -1). Recorded as a copy into a new
-   * buffer, never an alias: each tensor owns its memory and may be disposed on its own.
+   * The same elements in another shape (one dimension may be -1): a view that shares x's buffer,
+   * with nothing recorded. Each tensor may still be disposed on its own; the memory returns to
+   * the pool with the last of them. Tensors are values, so no later op changes what a view reads.
    */
   reshape(x: Tensor, shape: readonly number[]): Tensor {
     return layout.reshape(this.rec, x, shape);
   }
 
-  /** Keras Flatten: [N, ...] to [N, rest] in NHWC order; a recorded copy like reshape. */
+  /** Keras Flatten: [N, ...] to [N, rest] in NHWC order; a view of x, as reshape. */
   flatten(x: Tensor): Tensor {
     return layout.flatten(this.rec, x);
   }

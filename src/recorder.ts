@@ -84,7 +84,49 @@ export class Recorder implements TensorOwner {
   }
 
   private releaseBuffer(buffer: GPUBuffer): void {
+    const n = this.holders.get(buffer);
+    if (n !== undefined) {
+      if (n > 2) this.holders.set(buffer, n - 1);
+      else this.holders.delete(buffer);
+      return;
+    }
     if (!this.dead) this.dispatcher.pool.release(buffer, this.dispatcher.hasPending);
+  }
+
+  /**
+   * How many tensors hold each buffer that views share (a buffer absent here has one holder).
+   * The pool sees one holder: it gets the buffer back when the last tensor is disposed, so the
+   * memory plan and the fusion pass, which ask the pool whether a buffer is released, see a
+   * shared buffer as live while any view of it is.
+   */
+  private holders = new Map<GPUBuffer, number>();
+
+  /**
+   * A tensor of another shape over x's buffer, with nothing recorded (reshape, flatten). Tensors
+   * are values: no op writes into an input, and the one that writes in place (the optimizer)
+   * first gives its target a buffer of its own (`exclusive`), so a view never sees a change.
+   */
+  view(x: Tensor, op: string, name: string, shape: readonly number[], label: string): Tensor {
+    const buffer = this.input(x, op, name);
+    this.holders.set(buffer, (this.holders.get(buffer) ?? 1) + 1);
+    return this.wrap(buffer, shape, label);
+  }
+
+  /** Whether other tensors (views) share t's buffer. */
+  shared(t: Tensor, op: string, name: string): boolean {
+    return this.holders.has(t.bufferFor(op, name));
+  }
+
+  /**
+   * Moves t, whose buffer views share, to `fresh` (which the caller has recorded a copy of the
+   * data into): the views keep the old buffer and t may then be written in place.
+   */
+  rebind(t: Tensor, fresh: GPUBuffer): void {
+    const old = t.bufferFor('rebind', 'tensor');
+    this.finalizer.unregister(t);
+    t.rebind(fresh);
+    this.finalizer.register(t, fresh, t);
+    this.releaseBuffer(old);
   }
 
   /** A buffer an op used for itself, free once the submit that uses it is made. */

@@ -40,6 +40,12 @@ export class Tensor {
     return this.#buffer;
   }
 
+  /** @internal The engine moves a tensor to a buffer of its own before writing it in place (Recorder.exclusive). */
+  rebind(buffer: GPUBuffer): void {
+    this.bufferFor('rebind', 'tensor');
+    this.#buffer = buffer;
+  }
+
   /** @internal */
   ownedBy(owner: TensorOwner): boolean {
     return this.#owner === owner;

@@ -169,18 +169,51 @@ describe('dense/sigmoid/softmax: fast-check properties', () => {
 });
 
 describe('reshape, flatten, zeroPad2d', () => {
-  it('reshape and flatten copy the data into the new shape; each result owns its buffer', async () => {
+  it('reshape and flatten are views: nothing is recorded, and each tensor may be disposed on its own', async () => {
     const engine = await gpuEngine();
     const data = randomData(2 * 3 * 4 * 5, rng(1));
     const x = engine.tensor(data, [2, 3, 4, 5]);
+    const before = engine.stats();
     const flat = engine.flatten(x);
     const r = engine.reshape(x, [4, -1, 5]);
+    const same = engine.transpose(x, [0, 1, 2, 3]); // the identity permutation is a view too
     expect(flat.shape).toEqual([2, 60]);
     expect(r.shape).toEqual([4, 6, 5]);
-    x.dispose(); // the copies are recorded; disposing the source must not disturb them
+    expect(engine.stats().dispatches).toBe(before.dispatches);
+    expect(engine.stats().liveBuffers).toBe(before.liveBuffers); // one buffer, four holders
+    x.dispose(); // the views hold the memory: disposing the source must not disturb them
     expectClose(await flat.read(), data, { atol: 0, rtol: 0 });
     expectClose(await r.read(), data, { atol: 0, rtol: 0 });
+    flat.dispose();
+    r.dispose();
+    expect(engine.stats().liveBuffers).toBe(before.liveBuffers); // `same` still holds it
+    expectClose(await same.read(), data, { atol: 0, rtol: 0 });
+    same.dispose(); // the last holder: the buffer goes back to the pool
+    expect(engine.stats().liveBuffers).toBe(before.liveBuffers - 1);
+    expect(() => r.dispose()).toThrow(/disposed/);
+    expect(() => engine.relu(flat)).toThrow(/disposed/);
     expect(reference.flatten({ data, shape: [2, 3, 4, 5] }).shape).toEqual([2, 60]);
+  });
+
+  it('a view recorded between ops reads what its producer wrote, and intermediates seen through views still share memory', async () => {
+    const engine = await gpuEngine();
+    const random = rng(5);
+    const x = { data: randomData(2 * 6 * 6 * 4, random, -2, 2), shape: [2, 6, 6, 4] };
+    const f = { data: randomData(3 * 3 * 4 * 8, random), shape: [3, 3, 4, 8] };
+    // conv -> reshape to [2, 6, 12, 4] (other planes) -> maxPool: the pool must not be fused into
+    // the conv with the conv's geometry, since it sees another shape.
+    const y = engine.tidy(() => engine.maxPool2d(engine.reshape(engine.conv2d(engine.tensor(x.data, x.shape), f, { padding: 'same', activation: 'relu' }), [2, 6, 12, 4]), { poolSize: 2 }));
+    const conv = reference.conv2d(x, f, { padding: 'same', activation: 'relu' });
+    const want = reference.maxPool2d({ data: conv.data, shape: [2, 6, 12, 4] }, { poolSize: 2 });
+    expect(y.shape).toEqual(want.shape);
+    expectClose(await y.read(), want.data, TOL, 'maxPool of a reshaped conv');
+    // A pad seen through a view of other planes is not folded into the conv that reads the view.
+    const img = { data: randomData(1 * 4 * 6 * 2, random), shape: [1, 4, 6, 2] };
+    const g = { data: randomData(2 * 2 * 2 * 3, random), shape: [2, 2, 2, 3] };
+    const z = engine.tidy(() => engine.conv2d(engine.reshape(engine.zeroPad2d(engine.tensor(img.data, img.shape), { padding: 1 }), [1, 8, 6, 2]), g));
+    const padded = reference.zeroPad2d(img, { padding: 1 });
+    const wantZ = reference.conv2d({ data: padded.data, shape: [1, 8, 6, 2] }, g);
+    expectClose(await z.read(), wantZ.data, TOL, 'conv of a reshaped padding');
   });
 
   it('zeroPad2d matches the reference for every padding form', async () => {

@@ -70,6 +70,29 @@ describe('optimizer steps', () => {
     });
   }
 
+  it('views of a weight keep their values: the weight moves to a buffer of its own before it is written', async () => {
+    const w = engine.tensor(new Float32Array([1, -2, 3, 4]), [2, 2]);
+    const flat = engine.reshape(w, [4]); // shares w's buffer until the update
+    const g = engine.reshape(w, [2, 2]); // a gradient that is a view of the weight itself
+    engine.grad.sgdUpdate(w, g, { learningRate: 0.5 }); // w - 0.5 w
+    expectClose(await w.read(), [0.5, -1, 1.5, 2], TOL, 'updated weight');
+    expectClose(await flat.read(), [1, -2, 3, 4], TOL, 'the view before the update');
+    expectClose(await g.read(), [1, -2, 3, 4], TOL, 'the gradient');
+    // m and v as views of one buffer, and of the weight: each is written on its own.
+    const m = engine.tensor(new Float32Array(4), [2, 2]);
+    const v = engine.reshape(m, [2, 2]);
+    const again = engine.reshape(w, [2, 2]);
+    const grad = engine.tensor(new Float32Array([1, 1, 1, 1]), [2, 2]);
+    engine.grad.adamUpdate(w, grad, { step: 1, m, v, learningRate: 0.01 });
+    const host = { w: new Float32Array([0.5, -1, 1.5, 2]), m: new Float32Array(4), v: new Float32Array(4) };
+    reference.grad.adamUpdate(host.w, new Float32Array([1, 1, 1, 1]), { step: 1, m: host.m, v: host.v, learningRate: 0.01 });
+    expectClose(await w.read(), host.w, TOL, 'adam on a shared weight');
+    expectClose(await m.read(), host.m, TOL, 'm');
+    expectClose(await v.read(), host.v, TOL, 'v');
+    expectClose(await again.read(), [0.5, -1, 1.5, 2], TOL, 'a view taken between the updates');
+    for (const t of [w, flat, g, m, v, again, grad]) t.dispose();
+  });
+
   it('bad arguments are refused before any GPU work', () => {
     const w = engine.tensor(new Float32Array(4), [4]);
     const g = engine.tensor(new Float32Array(3), [3]);

@@ -308,7 +308,7 @@ describe('plans per input-shape signature', () => {
       await y.read();
       const after = engine.stats();
       expect(after.submits - before.submits).toBe(1);
-      expect(after.dispatches - before.dispatches).toBe(3);
+      expect(after.dispatches - before.dispatches).toBe(2); // conv, pool; the flatten is a view
       y.dispose();
     }
     expect(model.plannedShapes).toHaveLength(1);

@@ -30,6 +30,20 @@ export type FusionNote =
   | { kind: 'add'; a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }
   | { kind: 'zeroPad'; g: ZeroPadGeometry; input: GPUBuffer; out: GPUBuffer };
 
+/**
+ * A consumer may read a producer's buffer through a view of another shape (reshape, flatten), so
+ * a rewrite that merges two ops' geometries first checks that the consumer sees the producer's
+ * output shape. Elementwise consumers (relu, add) see flat data and need no check.
+ */
+function samePlanes(pool: WindowGeometry, conv: ConvGeometry): boolean {
+  return pool.batch === conv.batch && pool.inHeight === conv.outHeight && pool.inWidth === conv.outWidth && pool.inChannels === conv.outChannels;
+}
+
+function padFeeds(pad: ZeroPadGeometry, conv: ConvGeometry): boolean {
+  const [n, h, w, c] = pad.outShape;
+  return n === conv.batch && h === conv.inHeight && w === conv.inWidth && c === conv.inChannels;
+}
+
 /** Only the ops in src/ops/ leave notes, and each is a FusionNote. */
 const noteOf = (op: PendingOp | undefined): FusionNote | undefined => op?.note as FusionNote | undefined;
 
@@ -75,7 +89,7 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
     const pool = noteOf(ops[last + 1]);
     const convOut = tail;
     let fusedPool: WindowGeometry | undefined;
-    if (pool?.kind === 'maxPool' && pool.input === tail && fusablePool(pool.g) && privateTo(tail, last, last + 1)) {
+    if (pool?.kind === 'maxPool' && pool.input === tail && samePlanes(pool.g, conv.g) && fusablePool(pool.g) && privateTo(tail, last, last + 1)) {
       fusedPool = pool.g;
       last += 1;
       tail = pool.out;
@@ -168,7 +182,7 @@ function foldPadding(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
   for (let i = 0; i < ops.length; i++) {
     const pad = noteOf(ops[i]);
     const conv = noteOf(ops[i + 1]);
-    if (pad?.kind !== 'zeroPad' || conv?.kind !== 'conv' || ops[i + 1].bindings[0].buffer !== pad.out || !ctx.released(pad.out)
+    if (pad?.kind !== 'zeroPad' || conv?.kind !== 'conv' || ops[i + 1].bindings[0].buffer !== pad.out || !ctx.released(pad.out) || !padFeeds(pad.g, conv.g)
       || ops.some((op, j) => j !== i && j !== i + 1 && usedBy(op, pad.out)) || ops[i + 1].bindings.slice(1).some((b) => b.buffer === pad.out)) {
       out.push(ops[i]);
       continue;

@@ -1,4 +1,4 @@
-// Ops that move elements without computing on them: reshape and flatten (recorded copies), zero
+// Ops that move elements without computing on them: reshape and flatten (views of the input buffer), zero
 // padding and its inverse, cropping (one kernel: a window of the input at signed offsets), and
 // concatenation. Their checks and shape rules are shared with the CPU reference.
 import type { Program } from '../gpu/program.js';
@@ -172,20 +172,21 @@ export function zeroPadChunks(op: string, g: ZeroPadGeometry, limits: SplitLimit
 // ---- the ops ----
 
 /**
- * The same elements in another shape (one dimension may be -1). Recorded as a copy into a new
- * buffer, never an alias: each tensor owns its memory and may be disposed on its own.
+ * The same elements in another shape (one dimension may be -1): a view of x's buffer, with no
+ * copy recorded. Either tensor may be disposed on its own; the memory goes back to the pool with
+ * the last of them (Recorder.view).
  */
 export function reshape(rec: Recorder, x: Tensor, shape: readonly number[]): Tensor {
   const op = 'reshape';
-  const input = rec.input(x, op, 'x');
-  return rec.run(op, copyProgram(rec.workgroupSize), input, reshapeTarget(op, x.shape, shape), planElementChunks(x.size, rec.limits));
+  rec.input(x, op, 'x');
+  return rec.view(x, op, 'x', reshapeTarget(op, x.shape, shape), op);
 }
 
-/** Keras Flatten: [N, ...] to [N, rest] in NHWC order; a recorded copy like reshape. */
+/** Keras Flatten: [N, ...] to [N, rest] in NHWC order; a view, as reshape. */
 export function flatten(rec: Recorder, x: Tensor): Tensor {
   const op = 'flatten';
-  const input = rec.input(x, op, 'x');
-  return rec.run(op, copyProgram(rec.workgroupSize), input, flattenShape(op, x.shape), planElementChunks(x.size, rec.limits));
+  rec.input(x, op, 'x');
+  return rec.view(x, op, 'x', flattenShape(op, x.shape), op);
 }
 
 /** Keras ZeroPadding2D over NHWC; padding n, [h, w] or [[top, bottom], [left, right]] (default 1). */

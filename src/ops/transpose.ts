@@ -2,11 +2,10 @@
 // argument checks and shape rule shared with the CPU reference, the kernel's program, its split
 // plan and the op.
 import type { Program } from '../gpu/program.js';
-import { planElementChunks, rowChunks, wholeInputChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
+import { rowChunks, wholeInputChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
 import type { Recorder } from '../recorder.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, describe, fail, shapeToString, sizeOf } from './args.js';
-import { copyProgram } from './layout.js';
 import { kernels } from './registry.js';
 
 /** Ranks the kernel handles (its uniform struct holds this many dimensions). */
@@ -67,8 +66,8 @@ export function transpose(rec: Recorder, x: Tensor, perm?: readonly number[]): T
   const op = 'transpose';
   const input = rec.input(x, op, 'x');
   const g = transposeGeometry(op, x.shape, perm);
-  // Identity: still a copy, so the result owns its buffer (as reshape's does).
-  if (g.kept === g.perm.length) return rec.run(op, copyProgram(rec.workgroupSize), input, g.outShape, planElementChunks(x.size, rec.limits));
+  // Identity: a view, as reshape's result.
+  if (g.kept === g.perm.length) return rec.view(x, op, 'x', g.outShape, op);
   const rowElems = sizeOf(x.shape.slice(g.kept));
   const what = g.kept === 0 ? 'x' : `one row of x (axes ${g.kept}..${x.shape.length - 1}, which perm ${shapeToString(g.perm)} reorders)`;
   rec.checkBinding(op, what, rowElems * 4);

@@ -6,6 +6,7 @@ import { planElementChunks } from '../../gpu/split.js';
 import type { Recorder } from '../../recorder.js';
 import type { Tensor } from '../../tensor.js';
 import { checkOptions, describe, fail, shapeToString } from '../args.js';
+import { copyProgram } from '../layout.js';
 import { kernels } from '../registry.js';
 
 export interface SgdUpdateOptions {
@@ -40,26 +41,51 @@ function fraction(op: string, name: string, v: unknown): number {
   return v as number;
 }
 
+/**
+ * t's buffer, to be written in place: one that views (reshape, flatten) share is first copied
+ * into a buffer of t's own, so the views keep the values they had when they were made.
+ */
+function exclusive(rec: Recorder, op: string, t: Tensor, name: string): GPUBuffer {
+  const buffer = rec.input(t, op, name);
+  if (!rec.shared(t, op, name)) return buffer;
+  const fresh = rec.allocate(op, t.shape, `${op}.${name}`);
+  const program = copyProgram(rec.workgroupSize);
+  for (const c of planElementChunks(t.size, rec.limits)) {
+    const planned = rec.plan(op, { ...program, invocations: c.outCount, uniforms: [c.outStart, c.input.shift, c.output.shift] });
+    rec.record(planned, [{ buffer, offset: c.input.offset, size: c.input.size }, { buffer: fresh, offset: c.output.offset, size: c.output.size }]);
+  }
+  rec.rebind(t, fresh);
+  return fresh;
+}
+
 /** Records one in-place update of `weight` (and its slots) from `grad`. */
 function record(rec: Recorder, op: string, code: number, weight: Tensor, grad: Tensor, slots: (Tensor | undefined)[], words: number[]): void {
-  const w = rec.input(weight, op, 'weight');
-  const g = rec.input(grad, op, 'grad');
+  rec.input(weight, op, 'weight');
+  rec.input(grad, op, 'grad');
   if (shapeToString(grad.shape) !== shapeToString(weight.shape)) fail(op, `grad.shape ${shapeToString(grad.shape)} must equal weight.shape ${shapeToString(weight.shape)}`);
   const names = ['velocity', 'm', 'v'];
+  const slotName = (i: number) => (code === OPS.adam ? names[i + 1] : names[0]);
   if (grad === weight) fail(op, 'grad must be a tensor of its own, not the weight');
-  // Unused slots still need buffers, and two writable bindings may not share one.
-  const spare = slots.every((s) => !s) ? rec.allocate(op, [4], `${op}.unused`) : null;
-  const bound = slots.map((s, i) => {
-    if (!s) return i === 1 && spare ? spare : rec.unused;
-    const name = code === OPS.adam ? names[i + 1] : names[0];
-    const b = rec.input(s, op, name);
-    if (shapeToString(s.shape) !== shapeToString(weight.shape)) fail(op, `${name}.shape ${shapeToString(s.shape)} must equal weight.shape ${shapeToString(weight.shape)}`);
-    if (s === weight || s === grad) fail(op, `${name} must be a tensor of its own, not the weight or the gradient`);
-    return b;
+  slots.forEach((s, i) => {
+    if (!s) return;
+    rec.input(s, op, slotName(i));
+    if (shapeToString(s.shape) !== shapeToString(weight.shape)) fail(op, `${slotName(i)}.shape ${shapeToString(s.shape)} must equal weight.shape ${shapeToString(weight.shape)}`);
+    if (s === weight || s === grad) fail(op, `${slotName(i)} must be a tensor of its own, not the weight or the gradient`);
   });
   const program: Program = { kernel: kernels.optimizerUpdate, constants: { WORKGROUP_SIZE: rec.workgroupSize, OP: code }, invocations: 0, uniforms: words.map(f32Bits) };
   const chunks = planElementChunks(weight.size, rec.limits);
   const planned = chunks.map((c) => rec.plan(op, { ...program, invocations: c.outCount, uniforms: [c.outStart, c.input.shift, c.output.shift, ...program.uniforms] }));
+  // Checked and planned, so nothing fails after this point. Each written tensor gets a buffer of its own: a
+  // gradient or slot that is a view of the weight (or of another slot) then keeps the old one,
+  // so no buffer is bound writable twice, or writable and read-only in one dispatch.
+  const w = exclusive(rec, op, weight, 'weight');
+  // Unused slots still need buffers, and two writable bindings may not share one.
+  const spare = slots.every((s) => !s) ? rec.allocate(op, [4], `${op}.unused`) : null;
+  const bound = slots.map((s, i) => {
+    if (!s) return i === 1 && spare ? spare : rec.unused;
+    return exclusive(rec, op, s, slotName(i));
+  });
+  const g = grad.bufferFor(op, 'grad');
   chunks.forEach((c, k) => {
     const range = (buffer: GPUBuffer) => (buffer === rec.unused || buffer === spare ? { buffer } : { buffer, offset: c.input.offset, size: c.input.size });
     rec.record(planned[k], [range(g), range(w), range(bound[0]), range(bound[1])]);
