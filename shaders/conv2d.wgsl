@@ -29,8 +29,6 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 // 0: NHWC input and output with HWIO filters; 1: NCHW with OIHW filters.
 override LAYOUT: u32;
 
@@ -39,10 +37,6 @@ override LAYOUT: u32;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -110,14 +104,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (HAS_BIAS) {
     sum += bias[co];
   }
-  if (ACTIVATION == 1u) {
-    sum = select(select(0.0, sum, sum > 0.0), sum, is_nan(sum));
-  } else if (ACTIVATION == 2u) {
-    sum = select(clamp(sum, 0.0, 6.0), sum, is_nan(sum));
-  } else if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0.
-    // Above 3 it is x itself (x * 6 / 6 would overflow past 5.7e37).
-    sum = select(select(select(sum * (sum + 3.0) / 6.0, sum, sum >= 3.0), 0.0, sum <= -3.0), sum, is_nan(sum));
-  }
+  sum = activate(sum);
   out[g - params.out_shift] = sum;
 }

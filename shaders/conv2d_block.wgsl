@@ -50,8 +50,6 @@ struct Params {
 override WORKGROUP_SIZE: u32;
 override VEC4_INPUT: bool;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 override FUSE_POOL: bool;
 // Filter rows staged per step (a multiple of 4), two output quads each.
 override STAGE_ROWS: u32;
@@ -69,10 +67,6 @@ override SMALL_CIN: u32;
 @group(0) @binding(5) var<uniform> params: Params;
 
 var<workgroup> filter_tile: array<vec4f, STAGE_ROWS * 2u>;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
 
 /** Input channels ci..ci+3 at pixel offset `pixel` (zero past Cin or outside the image). */
 fn load_quad(pixel: u32, ci: u32, inside: bool) -> vec4f {
@@ -103,22 +97,6 @@ fn mac(a: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec4f {
     return s;
   }
   return a.x * w0 + a.y * w1 + a.z * w2 + a.w * w3;
-}
-
-fn activate(v: vec4f, b: vec4f) -> vec4f {
-  let s = v + b;
-  if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0.
-    // Above 3 it is x itself (x * 6 / 6 would overflow past 5.7e37).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
-  }
-  return s;
 }
 
 /** max that lets NaN win and ignores cells outside the conv output. */
@@ -293,17 +271,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
     let neg_inf = vec4f(bitcast<f32>(params.neg_inf_bits));
     // Window 0 is columns 0-1, window 1 columns 2-3, both over the block's two rows.
     var m0 = neg_inf;
-    m0 = pool_max(m0, activate(a00, bias0), oh_ok0 && ow_ok0); m0 = pool_max(m0, activate(a01, bias0), oh_ok0 && ow_ok1);
-    m0 = pool_max(m0, activate(a10, bias0), oh_ok1 && ow_ok0); m0 = pool_max(m0, activate(a11, bias0), oh_ok1 && ow_ok1);
+    m0 = pool_max(m0, activate4(a00 + bias0), oh_ok0 && ow_ok0); m0 = pool_max(m0, activate4(a01 + bias0), oh_ok0 && ow_ok1);
+    m0 = pool_max(m0, activate4(a10 + bias0), oh_ok1 && ow_ok0); m0 = pool_max(m0, activate4(a11 + bias0), oh_ok1 && ow_ok1);
     var m1 = neg_inf;
-    m1 = pool_max(m1, activate(a02, bias0), oh_ok0 && ow_ok2); m1 = pool_max(m1, activate(a03, bias0), oh_ok0 && ow_ok3);
-    m1 = pool_max(m1, activate(a12, bias0), oh_ok1 && ow_ok2); m1 = pool_max(m1, activate(a13, bias0), oh_ok1 && ow_ok3);
+    m1 = pool_max(m1, activate4(a02 + bias0), oh_ok0 && ow_ok2); m1 = pool_max(m1, activate4(a03 + bias0), oh_ok0 && ow_ok3);
+    m1 = pool_max(m1, activate4(a12 + bias0), oh_ok1 && ow_ok2); m1 = pool_max(m1, activate4(a13 + bias0), oh_ok1 && ow_ok3);
     var n0 = neg_inf;
-    n0 = pool_max(n0, activate(b00, bias1), oh_ok0 && ow_ok0); n0 = pool_max(n0, activate(b01, bias1), oh_ok0 && ow_ok1);
-    n0 = pool_max(n0, activate(b10, bias1), oh_ok1 && ow_ok0); n0 = pool_max(n0, activate(b11, bias1), oh_ok1 && ow_ok1);
+    n0 = pool_max(n0, activate4(b00 + bias1), oh_ok0 && ow_ok0); n0 = pool_max(n0, activate4(b01 + bias1), oh_ok0 && ow_ok1);
+    n0 = pool_max(n0, activate4(b10 + bias1), oh_ok1 && ow_ok0); n0 = pool_max(n0, activate4(b11 + bias1), oh_ok1 && ow_ok1);
     var n1 = neg_inf;
-    n1 = pool_max(n1, activate(b02, bias1), oh_ok0 && ow_ok2); n1 = pool_max(n1, activate(b03, bias1), oh_ok0 && ow_ok3);
-    n1 = pool_max(n1, activate(b12, bias1), oh_ok1 && ow_ok2); n1 = pool_max(n1, activate(b13, bias1), oh_ok1 && ow_ok3);
+    n1 = pool_max(n1, activate4(b02 + bias1), oh_ok0 && ow_ok2); n1 = pool_max(n1, activate4(b03 + bias1), oh_ok0 && ow_ok3);
+    n1 = pool_max(n1, activate4(b12 + bias1), oh_ok1 && ow_ok2); n1 = pool_max(n1, activate4(b13 + bias1), oh_ok1 && ow_ok3);
     let pooled_row = (n * params.block_rows + br) * params.pool_out_width;
     let pw0 = bc * 2u;
     out[(pooled_row + pw0) * quads_out + q0] = m0;
@@ -322,15 +300,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let at0 = ((n * params.out_height + u32(row0)) * params.out_width + u32(col0)) * quads_out + q0;
   let at1 = at0 + params.out_width * quads_out;
   if (oh_ok0) {
-    if (ow_ok0) { out[at0] = activate(a00, bias0); if (q1_ok) { out[at0 + 1u] = activate(b00, bias1); } }
-    if (ow_ok1) { out[at0 + quads_out] = activate(a01, bias0); if (q1_ok) { out[at0 + quads_out + 1u] = activate(b01, bias1); } }
-    if (ow_ok2) { out[at0 + 2u * quads_out] = activate(a02, bias0); if (q1_ok) { out[at0 + 2u * quads_out + 1u] = activate(b02, bias1); } }
-    if (ow_ok3) { out[at0 + 3u * quads_out] = activate(a03, bias0); if (q1_ok) { out[at0 + 3u * quads_out + 1u] = activate(b03, bias1); } }
+    if (ow_ok0) { out[at0] = activate4(a00 + bias0); if (q1_ok) { out[at0 + 1u] = activate4(b00 + bias1); } }
+    if (ow_ok1) { out[at0 + quads_out] = activate4(a01 + bias0); if (q1_ok) { out[at0 + quads_out + 1u] = activate4(b01 + bias1); } }
+    if (ow_ok2) { out[at0 + 2u * quads_out] = activate4(a02 + bias0); if (q1_ok) { out[at0 + 2u * quads_out + 1u] = activate4(b02 + bias1); } }
+    if (ow_ok3) { out[at0 + 3u * quads_out] = activate4(a03 + bias0); if (q1_ok) { out[at0 + 3u * quads_out + 1u] = activate4(b03 + bias1); } }
   }
   if (oh_ok1) {
-    if (ow_ok0) { out[at1] = activate(a10, bias0); if (q1_ok) { out[at1 + 1u] = activate(b10, bias1); } }
-    if (ow_ok1) { out[at1 + quads_out] = activate(a11, bias0); if (q1_ok) { out[at1 + quads_out + 1u] = activate(b11, bias1); } }
-    if (ow_ok2) { out[at1 + 2u * quads_out] = activate(a12, bias0); if (q1_ok) { out[at1 + 2u * quads_out + 1u] = activate(b12, bias1); } }
-    if (ow_ok3) { out[at1 + 3u * quads_out] = activate(a13, bias0); if (q1_ok) { out[at1 + 3u * quads_out + 1u] = activate(b13, bias1); } }
+    if (ow_ok0) { out[at1] = activate4(a10 + bias0); if (q1_ok) { out[at1 + 1u] = activate4(b10 + bias1); } }
+    if (ow_ok1) { out[at1 + quads_out] = activate4(a11 + bias0); if (q1_ok) { out[at1 + quads_out + 1u] = activate4(b11 + bias1); } }
+    if (ow_ok2) { out[at1 + 2u * quads_out] = activate4(a12 + bias0); if (q1_ok) { out[at1 + 2u * quads_out + 1u] = activate4(b12 + bias1); } }
+    if (ow_ok3) { out[at1 + 3u * quads_out] = activate4(a13 + bias0); if (q1_ok) { out[at1 + 3u * quads_out + 1u] = activate4(b13 + bias1); } }
   }
 }

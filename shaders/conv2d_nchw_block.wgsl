@@ -41,8 +41,6 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 override TAPS3: bool;
 // The column stride when TAPS3: 1 or 2.
 override STRIDE: u32;
@@ -52,25 +50,6 @@ override STRIDE: u32;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-fn activate(v: vec4f, b: f32) -> vec4f {
-  let s = v + b;
-  if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0; above 3 it is x itself (x * 6 / 6 would overflow).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
-  }
-  return s;
-}
 
 /** The input at column `col` of the row starting at `row_at`; zero in the padding (the read is clamped, never masked out). */
 fn tap(row_at: u32, col: i32) -> f32 {
@@ -83,8 +62,8 @@ fn store(c: u32, at: u32, left: u32, lo: vec4f, hi: vec4f, b: f32) {
   if (c >= params.out_channels) {
     return;
   }
-  let p = activate(lo, b);
-  let q = activate(hi, b);
+  let p = activate4(lo + b);
+  let q = activate4(hi + b);
   out[at] = p.x;
   if (left > 1u) { out[at + 1u] = p.y; }
   if (left > 2u) { out[at + 2u] = p.z; }

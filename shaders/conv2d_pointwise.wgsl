@@ -26,8 +26,6 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 override RESIDUAL: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
@@ -37,25 +35,6 @@ override RESIDUAL: bool;
 // The fused add's other operand, shaped like out (the unused binding without RESIDUAL).
 @group(0) @binding(4) var<storage, read> residual: array<vec4f>;
 @group(0) @binding(5) var<uniform> params: Params;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-fn activate(v: vec4f, b: vec4f) -> vec4f {
-  let s = v + b;
-  if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0; above 3 it is x itself (x * 6 / 6 would overflow).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
-  }
-  return s;
-}
 
 fn store(at: u32, v: vec4f) {
   if (RESIDUAL) {
@@ -113,13 +92,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   let n = min(8u, params.pixels - p0);
   let o = p0 * nq;
-  store(o + qa, activate(a0, ba));
-  if (two) { store(o + qb, activate(b0, bb)); }
-  if (n > 1u) { store(o + nq + qa, activate(a1, ba)); if (two) { store(o + nq + qb, activate(b1, bb)); } }
-  if (n > 2u) { store(o + 2u * nq + qa, activate(a2, ba)); if (two) { store(o + 2u * nq + qb, activate(b2, bb)); } }
-  if (n > 3u) { store(o + 3u * nq + qa, activate(a3, ba)); if (two) { store(o + 3u * nq + qb, activate(b3, bb)); } }
-  if (n > 4u) { store(o + 4u * nq + qa, activate(a4, ba)); if (two) { store(o + 4u * nq + qb, activate(b4, bb)); } }
-  if (n > 5u) { store(o + 5u * nq + qa, activate(a5, ba)); if (two) { store(o + 5u * nq + qb, activate(b5, bb)); } }
-  if (n > 6u) { store(o + 6u * nq + qa, activate(a6, ba)); if (two) { store(o + 6u * nq + qb, activate(b6, bb)); } }
-  if (n > 7u) { store(o + 7u * nq + qa, activate(a7, ba)); if (two) { store(o + 7u * nq + qb, activate(b7, bb)); } }
+  store(o + qa, activate4(a0 + ba));
+  if (two) { store(o + qb, activate4(b0 + bb)); }
+  if (n > 1u) { store(o + nq + qa, activate4(a1 + ba)); if (two) { store(o + nq + qb, activate4(b1 + bb)); } }
+  if (n > 2u) { store(o + 2u * nq + qa, activate4(a2 + ba)); if (two) { store(o + 2u * nq + qb, activate4(b2 + bb)); } }
+  if (n > 3u) { store(o + 3u * nq + qa, activate4(a3 + ba)); if (two) { store(o + 3u * nq + qb, activate4(b3 + bb)); } }
+  if (n > 4u) { store(o + 4u * nq + qa, activate4(a4 + ba)); if (two) { store(o + 4u * nq + qb, activate4(b4 + bb)); } }
+  if (n > 5u) { store(o + 5u * nq + qa, activate4(a5 + ba)); if (two) { store(o + 5u * nq + qb, activate4(b5 + bb)); } }
+  if (n > 6u) { store(o + 6u * nq + qa, activate4(a6 + ba)); if (two) { store(o + 6u * nq + qb, activate4(b6 + bb)); } }
+  if (n > 7u) { store(o + 7u * nq + qa, activate4(a7 + ba)); if (two) { store(o + 7u * nq + qb, activate4(b7 + bb)); } }
 }

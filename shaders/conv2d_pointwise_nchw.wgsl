@@ -21,33 +21,12 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-fn activate(v: vec4f, b: f32) -> vec4f {
-  let s = v + b;
-  if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0; above 3 it is x itself (x * 6 / 6 would overflow).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
-  }
-  return s;
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -88,18 +67,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     bias2 = bias[min(c0 + 2u, cout - 1u)];
     bias3 = bias[min(c0 + 3u, cout - 1u)];
   }
-  out[ob + c0 * pq + v0] = activate(a0, bias0);
-  if (two) { out[ob + c0 * pq + v1] = activate(b0, bias0); }
+  out[ob + c0 * pq + v0] = activate4(a0 + bias0);
+  if (two) { out[ob + c0 * pq + v1] = activate4(b0 + bias0); }
   if (c0 + 1u < cout) {
-    out[ob + (c0 + 1u) * pq + v0] = activate(a1, bias1);
-    if (two) { out[ob + (c0 + 1u) * pq + v1] = activate(b1, bias1); }
+    out[ob + (c0 + 1u) * pq + v0] = activate4(a1 + bias1);
+    if (two) { out[ob + (c0 + 1u) * pq + v1] = activate4(b1 + bias1); }
   }
   if (c0 + 2u < cout) {
-    out[ob + (c0 + 2u) * pq + v0] = activate(a2, bias2);
-    if (two) { out[ob + (c0 + 2u) * pq + v1] = activate(b2, bias2); }
+    out[ob + (c0 + 2u) * pq + v0] = activate4(a2 + bias2);
+    if (two) { out[ob + (c0 + 2u) * pq + v1] = activate4(b2 + bias2); }
   }
   if (c0 + 3u < cout) {
-    out[ob + (c0 + 3u) * pq + v0] = activate(a3, bias3);
-    if (two) { out[ob + (c0 + 3u) * pq + v1] = activate(b3, bias3); }
+    out[ob + (c0 + 3u) * pq + v0] = activate4(a3 + bias3);
+    if (two) { out[ob + (c0 + 3u) * pq + v1] = activate4(b3 + bias3); }
   }
 }

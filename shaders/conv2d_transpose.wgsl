@@ -31,8 +31,6 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 // 0: NHWC with [KH, KW, Cout/groups, Cin] filters; 1: NCHW with [Cin, Cout/groups, KH, KW].
 override LAYOUT: u32;
 
@@ -41,10 +39,6 @@ override LAYOUT: u32;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -121,12 +115,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (HAS_BIAS) {
     sum += bias[co];
   }
-  if (ACTIVATION == 1u) {
-    sum = select(select(0.0, sum, sum > 0.0), sum, is_nan(sum));
-  } else if (ACTIVATION == 2u) {
-    sum = select(clamp(sum, 0.0, 6.0), sum, is_nan(sum));
-  } else if (ACTIVATION == 3u) {
-    sum = select(select(sum * clamp(sum + 3.0, 0.0, 6.0) / 6.0, 0.0, sum <= -3.0), sum, is_nan(sum));
-  }
+  sum = activate(sum);
   out[g - params.out_shift] = sum;
 }

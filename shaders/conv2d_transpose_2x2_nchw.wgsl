@@ -24,33 +24,12 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4f>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-fn activate(v: vec4f, b: f32) -> vec4f {
-  let s = v + b;
-  if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0; above 3 it is x itself (x * 6 / 6 would overflow).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
-  }
-  return s;
-}
 
 /** Channel `c`'s two output rows of 8 columns: top-left, top-right, bottom-left, bottom-right vec4s. */
 fn store(c: u32, n: u32, ih: u32, q: u32, tl: vec4f, tr: vec4f, bl: vec4f, br: vec4f) {
@@ -61,10 +40,10 @@ fn store(c: u32, n: u32, ih: u32, q: u32, tl: vec4f, tr: vec4f, bl: vec4f, br: v
   // Output rows are 2W wide, W / 2 vec4s; input quad q covers output vec4s 2q and 2q + 1.
   let row_quads = params.in_width / 2u;
   let top = ((n * params.out_channels + c) * params.in_height * 2u + ih * 2u) * row_quads + q * 2u;
-  out[top] = activate(tl, b);
-  out[top + 1u] = activate(tr, b);
-  out[top + row_quads] = activate(bl, b);
-  out[top + row_quads + 1u] = activate(br, b);
+  out[top] = activate4(tl + b);
+  out[top + 1u] = activate4(tr + b);
+  out[top + row_quads] = activate4(bl + b);
+  out[top + row_quads + 1u] = activate4(br + b);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

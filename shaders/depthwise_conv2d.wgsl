@@ -33,8 +33,6 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 override TAPS3: bool;
 // The column stride when TAPS3: 1 or 2.
 override STRIDE: u32;
@@ -44,24 +42,6 @@ override STRIDE: u32;
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan4(v: vec4f) -> vec4<bool> {
-  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
-}
-
-fn activate(s: vec4f) -> vec4f {
-  if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0; above 3 it is x itself (x * 6 / 6 would overflow).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= vec4f(3.0)), vec4f(0.0), s <= vec4f(-3.0)), s, is_nan4(s));
-  }
-  return s;
-}
 
 /** The input quad at column `col` of the row starting at vec4 `row_at`; zero in the padding. */
 fn tap(row_at: u32, col: i32, quads: u32) -> vec4f {
@@ -135,14 +115,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     b = bias[q];
   }
   let at = (row * params.out_width + ow0) * quads + q - (params.out_shift >> 2u);
-  out[at] = activate(a0 + b);
+  out[at] = activate4(a0 + b);
   if (ow0 + 1u < params.out_width) {
-    out[at + quads] = activate(a1 + b);
+    out[at + quads] = activate4(a1 + b);
   }
   if (ow0 + 2u < params.out_width) {
-    out[at + 2u * quads] = activate(a2 + b);
+    out[at + 2u * quads] = activate4(a2 + b);
   }
   if (ow0 + 3u < params.out_width) {
-    out[at + 3u * quads] = activate(a3 + b);
+    out[at + 3u * quads] = activate4(a3 + b);
   }
 }

@@ -29,8 +29,6 @@ struct Params {
 
 override WORKGROUP_SIZE: u32;
 override HAS_BIAS: bool;
-// 0: linear, 1: relu, 2: relu6, 3: hard swish (x * relu6(x + 3) / 6). NaN stays NaN.
-override ACTIVATION: u32;
 override TAPS3: bool;
 // The column stride when TAPS3: 1 or 2.
 override STRIDE: u32;
@@ -40,24 +38,6 @@ override STRIDE: u32;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn activate(s: f32) -> f32 {
-  if (ACTIVATION == 1u) {
-    return select(max(s, 0.0), s, is_nan(s));
-  }
-  if (ACTIVATION == 2u) {
-    return select(clamp(s, 0.0, 6.0), s, is_nan(s));
-  }
-  if (ACTIVATION == 3u) {
-    // -Inf gives 0 (the limit), not -Inf * 0; above 3 it is x itself (x * 6 / 6 would overflow).
-    return select(select(select(s * (s + 3.0) / 6.0, s, s >= 3.0), 0.0, s <= -3.0), s, is_nan(s));
-  }
-  return s;
-}
 
 /** The input at column `col` of the row starting at `row_at`; zero in the padding. */
 fn tap(row_at: u32, col: i32) -> f32 {

@@ -2,7 +2,7 @@
 // kernels, against the reference and against the reference conv followed by the stand-alone
 // activation (itself checked against tfjs and float64 in the activation tests).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { reference, type Engine } from '../src/index.js';
+import { createEngine, reference, type Engine } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
 import { gpuEngine } from './helpers/gpu.js';
 
@@ -54,6 +54,57 @@ describe('conv2d epilogue activations', () => {
         [t, y].forEach((v) => v.dispose());
       });
     }
+  }
+
+  // Every kernel that fuses an activation appends the one definition (shaders/conv_activation.wgsl):
+  // zeros in, the special values as the bias, so each output channel is activate(bias[c]).
+  const SPECIALS = [-Infinity, -1e38, -4, -3, -2.5, -1, -0, 0, 0.5, 3, 5, 7, 1e38, Infinity, NaN, 2];
+  const kernelCases = [
+    { kernel: 'conv2d', x: [1, 3, 3, 3], f: [3, 3, 3, 16], opts: { strides: 2 } },
+    { kernel: 'conv2d_block', x: [1, 16, 16, 4], f: [3, 3, 4, 16], opts: { padding: 'same' as const } },
+    { kernel: 'conv2d_pointwise', x: [1, 16, 16, 4], f: [1, 1, 4, 16], opts: {} },
+    { kernel: 'depthwise_conv2d', x: [1, 8, 8, 16], f: [3, 3, 1, 16], opts: { groups: 16, padding: 'same' as const } },
+    { kernel: 'conv2d_pointwise_nchw', x: [1, 4, 16, 16], f: [16, 4, 1, 1], opts: { dataFormat: 'NCHW' as const } },
+    { kernel: 'conv2d_nchw_block', x: [1, 4, 16, 16], f: [16, 4, 3, 3], opts: { dataFormat: 'NCHW' as const, padding: 'same' as const } },
+    { kernel: 'depthwise_conv2d_nchw', x: [1, 16, 8, 8], f: [16, 1, 3, 3], opts: { dataFormat: 'NCHW' as const, groups: 16 } },
+  ];
+  const transposeCases = [
+    { kernel: 'conv2d_transpose', x: [1, 3, 3, 2], f: [3, 3, 16, 2], opts: { strides: 2 } },
+    { kernel: 'conv2d_transpose_2x2_nchw', x: [1, 2, 4, 4], f: [2, 16, 2, 2], opts: { strides: 2, dataFormat: 'NCHW' as const } },
+  ];
+  for (const activation of ['relu', 'relu6', 'hardSwish'] as const) {
+    it(`${activation}: every conv kernel gives the reference's value for -Inf, -1e38, the kinks, 1e38, Inf and NaN`, async () => {
+      const fresh = await createEngine();
+      try {
+        const random = rng(activation.length);
+        const want = SPECIALS.map((v) => (activation === 'relu' ? reference.relu : activation === 'relu6' ? reference.relu6 : reference.hardSwish)({ data: new Float32Array([v]), shape: [1] }).data[0]);
+        const ran = new Set<string>();
+        for (const c of [...kernelCases.map((k) => ({ ...k, transpose: false })), ...transposeCases.map((k) => ({ ...k, transpose: true }))]) {
+          const x = { data: new Float32Array(c.x.reduce((a, b) => a * b, 1)), shape: c.x };
+          const f = { data: randomData(c.f.reduce((a, b) => a * b, 1), random, -1, 1), shape: c.f };
+          const options = { ...c.opts, bias: Float32Array.from(SPECIALS), activation };
+          const ref = c.transpose ? reference.conv2dTranspose(x, f, options) : reference.conv2d(x, f, options);
+          const before = new Set(fresh.stats().pipelineKeys);
+          const t = fresh.tensor(x.data, x.shape);
+          const y = c.transpose ? fresh.conv2dTranspose(t, f, options) : fresh.conv2d(t, f, options);
+          const got = await y.read();
+          for (const k of fresh.stats().pipelineKeys) if (!before.has(k)) ran.add(k.split('|')[0]);
+          expectClose(got, ref.data, TOL, `${c.kernel} ${activation}`);
+          // The reference's channel c is activate(bias[c]) everywhere.
+          const nchw = c.opts.dataFormat === 'NCHW';
+          const [, d1, , d3] = ref.shape;
+          const plane = nchw ? ref.data.length / d1 : 1;
+          ref.data.forEach((v, i) => {
+            const ch = nchw ? Math.floor(i / plane) % d1 : i % d3;
+            expect(Object.is(v, want[ch]) || (v === 0 && want[ch] === 0), `${c.kernel} reference channel ${ch}`).toBe(true);
+          });
+          [t, y].forEach((v) => v.dispose());
+        }
+        expect([...ran].sort()).toEqual([...kernelCases, ...transposeCases].map((c) => c.kernel).sort());
+      } finally {
+        fresh.destroy();
+      }
+    });
   }
 
   it('the blocked kernel ran (pipeline keys)', () => {

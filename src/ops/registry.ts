@@ -72,22 +72,26 @@ import maxPoolBackwardWindowsWgsl from '../../shaders/max_pool2d_backward_window
 import maxPoolBackwardWgsl from '../../shaders/max_pool2d_backward.wgsl?raw';
 import movingAverageWgsl from '../../shaders/moving_average.wgsl?raw';
 import sumSlicesWgsl from '../../shaders/sum_slices.wgsl?raw';
+import convActivationWgsl from '../../shaders/conv_activation.wgsl?raw';
 import type { KernelDef } from '../gpu/program.js';
 
 // The tree kernels come in two ways to combine their slices: WGSL needs `enable subgroups`
 // before any declaration, and only adapters with the feature may see it.
 const workgroupTree = (body: string) => `${body}\n${reduceCombineWgsl}\n${reduceWorkgroupWgsl}`;
+// The conv kernels' fused activations (relu, relu6, hard swish and their NaN rules), one
+// definition appended to each kernel that writes through one.
+const withActivation = (body: string) => `${body}\n${convActivationWgsl}`;
 const subgroupTree = (body: string) => `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${body}\n${reduceCombineWgsl}\n${reduceSubgroupWgsl}`;
 
 export const kernels = {
   // conv2d.ts
-  conv2d: { name: 'conv2d', shader: conv2dWgsl, inputs: ['x', 'filter', 'bias'] },
-  conv2dBlock: { name: 'conv2d_block', shader: convBlockWgsl, inputs: ['x', 'filter', 'bias'] },
-  conv2dPointwise: { name: 'conv2d_pointwise', shader: convPointwiseWgsl, inputs: ['x', 'filter', 'bias'] },
-  conv2dPointwiseNchw: { name: 'conv2d_pointwise_nchw', shader: convPointwiseNchwWgsl, inputs: ['x', 'filter', 'bias'] },
-  conv2dNchwBlock: { name: 'conv2d_nchw_block', shader: conv2dNchwBlockWgsl, inputs: ['x', 'filter', 'bias'] },
-  depthwiseConv2dNchw: { name: 'depthwise_conv2d_nchw', shader: depthwiseConv2dNchwWgsl, inputs: ['x', 'filter', 'bias'] },
-  depthwiseConv2d: { name: 'depthwise_conv2d', shader: depthwiseConv2dWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2d: { name: 'conv2d', shader: withActivation(conv2dWgsl), inputs: ['x', 'filter', 'bias'] },
+  conv2dBlock: { name: 'conv2d_block', shader: withActivation(convBlockWgsl), inputs: ['x', 'filter', 'bias'] },
+  conv2dPointwise: { name: 'conv2d_pointwise', shader: withActivation(convPointwiseWgsl), inputs: ['x', 'filter', 'bias'] },
+  conv2dPointwiseNchw: { name: 'conv2d_pointwise_nchw', shader: withActivation(convPointwiseNchwWgsl), inputs: ['x', 'filter', 'bias'] },
+  conv2dNchwBlock: { name: 'conv2d_nchw_block', shader: withActivation(conv2dNchwBlockWgsl), inputs: ['x', 'filter', 'bias'] },
+  depthwiseConv2dNchw: { name: 'depthwise_conv2d_nchw', shader: withActivation(depthwiseConv2dNchwWgsl), inputs: ['x', 'filter', 'bias'] },
+  depthwiseConv2d: { name: 'depthwise_conv2d', shader: withActivation(depthwiseConv2dWgsl), inputs: ['x', 'filter', 'bias'] },
   // pool.ts
   maxPool2d: { name: 'max_pool2d', shader: maxPoolWgsl, inputs: ['x'] },
   avgPool2d: { name: 'avg_pool2d', shader: avgPoolWgsl, inputs: ['x'] },
@@ -125,8 +129,8 @@ export const kernels = {
   broadcastBinary: { name: 'broadcast_binary', shader: broadcastBinaryWgsl, inputs: ['a', 'b'] },
   broadcastBinaryVec4: { name: 'broadcast_binary_vec4', shader: broadcastBinaryVec4Wgsl, inputs: ['a', 'b'] },
   // conv-transpose.ts, pad.ts, slice.ts, reduce.ts, compare.ts
-  conv2dTranspose: { name: 'conv2d_transpose', shader: conv2dTransposeWgsl, inputs: ['x', 'filter', 'bias'] },
-  conv2dTranspose2x2Nchw: { name: 'conv2d_transpose_2x2_nchw', shader: conv2dTranspose2x2NchwWgsl, inputs: ['x', 'filter', 'bias'] },
+  conv2dTranspose: { name: 'conv2d_transpose', shader: withActivation(conv2dTransposeWgsl), inputs: ['x', 'filter', 'bias'] },
+  conv2dTranspose2x2Nchw: { name: 'conv2d_transpose_2x2_nchw', shader: withActivation(conv2dTranspose2x2NchwWgsl), inputs: ['x', 'filter', 'bias'] },
   pad: { name: 'pad', shader: padWgsl, inputs: ['x'] },
   slice: { name: 'slice', shader: sliceWgsl, inputs: ['x'] },
   gather: { name: 'gather', shader: gatherWgsl, inputs: ['x', 'indices'] },
