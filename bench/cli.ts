@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 // Inlined at build time (bench/vite.config.ts keeps package.json files in the bundle).
 import pkg from '../package.json';
 import { isCpuAdapter } from '../src/engine-options.js';
-import { createEngine } from '../src/index.js';
+import { createEngine, type EngineOptions } from '../src/index.js';
 import { CASES, caseById, parseSize } from './cases.js';
 import type { Tf } from './engines.js';
 import { defaultSettings, runBench, type BenchSettings } from './run.js';
@@ -40,6 +40,9 @@ const HELP = `npm run bench -- [options]
   --shape case=NxHxWxC[:outChannels]   edit a case's size (repeatable)
   --no-tfjs, --no-cpu     leave an engine out (--no-tfjs also leaves tfjs-webgpu out of the models)
   --no-ort-webgpu, --no-ort-wasm   leave an onnxruntime-web backend out of the models
+  --engine-option name=value   createEngine option for Condense (repeatable; true, false or a number), e.g.
+                          pointwiseTiles=false to compare an adapter-dependent kernel choice; the op cases
+                          and --in node only
   --out FILE              JSON path (default bench/results/<date>-<adapter>[-small|-models].json)`;
 
 function positive(name: string, v: string | undefined, fallback: number): number {
@@ -54,6 +57,7 @@ interface Parsed {
   models: ModelBenchSettings | null;
   modelsIn: 'chromium' | 'node';
   out?: string;
+  engineOptions: EngineOptions;
   training: { small: boolean; skip: TrainingEngineId[]; iterations?: number; warmup?: number; digits?: number; digitIterations?: number } | null;
 }
 
@@ -83,6 +87,7 @@ function settingsFromArgs(argv: string[]): Parsed | null {
       digits: { type: 'string' },
       'digit-iterations': { type: 'string' },
       out: { type: 'string' },
+      'engine-option': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -118,11 +123,26 @@ function settingsFromArgs(argv: string[]): Parsed | null {
       digits: values.digits ? positive('digits', values.digits, 1) : undefined, digitIterations: values['digit-iterations'] ? positive('digit-iterations', values['digit-iterations'], 1) : undefined,
     }
     : null;
-  return { settings: ops ? s : null, models, modelsIn: where, out: values.out, training };
+  const engineOptions = parseEngineOptions(values['engine-option'] ?? []);
+  if (Object.keys(engineOptions).length > 0 && models && where === 'chromium') throw new Error('--engine-option applies to the op cases and --in node; the page makes its own engine');
+  return { settings: ops ? s : null, models, modelsIn: where, out: values.out, engineOptions, training };
 }
 
-async function modelEngines(settings: ModelBenchSettings, environment: Record<string, string>): Promise<ModelEngine[]> {
-  const engines: ModelEngine[] = [condenseEngine(() => createEngine())];
+/** `name=value` pairs as createEngine options: true, false or a number (createEngine checks them). */
+function parseEngineOptions(pairs: string[]): EngineOptions {
+  const options: Record<string, boolean | number> = {};
+  for (const pair of pairs) {
+    const [name, value] = pair.split('=');
+    if (!name || value === undefined) throw new Error(`--engine-option must be name=value, got '${pair}'`);
+    const v = value === 'true' ? true : value === 'false' ? false : Number(value);
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`--engine-option ${name}: '${value}' is not true, false or a number`);
+    options[name] = v;
+  }
+  return options as EngineOptions;
+}
+
+async function modelEngines(settings: ModelBenchSettings, environment: Record<string, string>, engineOptions: EngineOptions): Promise<ModelEngine[]> {
+  const engines: ModelEngine[] = [condenseEngine(() => createEngine(engineOptions))];
   if (!settings.skip.includes('tfjs-webgpu')) {
     const { tf, version } = await loadTfjs();
     environment.tfjsCore = tf.version_core;
@@ -187,11 +207,12 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const { settings, models, modelsIn, out, training } = parsed;
-  const engine = await createEngine();
+  const { settings, models, modelsIn, out, engineOptions, training } = parsed;
+  const engine = await createEngine(engineOptions);
   const info = engine.adapterInfo;
   console.error(`adapter: ${info.description || info.vendor} (${info.source}); timestamp-query: ${info.features.includes('timestamp-query')}`);
   const environment: Record<string, string> = { runtime: `node ${process.version}`, platform: `${process.platform} ${process.arch}`, condense: pkg.version, git: gitRevision() };
+  if (Object.keys(engineOptions).length > 0) environment.engineOptions = JSON.stringify(engineOptions);
   const slug = (info.description || info.vendor || 'adapter').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   let failed = 0;
@@ -202,7 +223,7 @@ async function main(): Promise<number> {
     environment.tfjsCore = tf.version_core;
     environment.tfjsBackendWebgpu = loaded.version;
   }
-  const engines = models && modelsIn === 'node' ? await modelEngines(models, environment) : [];
+  const engines = models && modelsIn === 'node' ? await modelEngines(models, environment, engineOptions) : [];
   // Only the op cases wait niced: a whole model's wall-clock time includes each engine's own work on
   // this thread (parsing, planning, onnxruntime's wasm), which a niced thread would lose to the adapter.
   if (settings && isCpuAdapter(info) && yieldToCpuAdapter()) environment.waitingThread = 'nice 19 (CPU adapter), op cases only';

@@ -15,9 +15,9 @@ const TOL = { atol: 1e-3, rtol: 1e-3 };
 /** Each adapter-dependent choice both ways (see EngineOptions), and the adapter's own defaults. */
 const CONFIGS: [string, EngineOptions][] = [
   ['adapter defaults', {}],
-  ['CPU-adapter choices', { stageConvFilters: false, poolRowsPerInvocation: 2, globalPoolWorkgroups: false, useSubgroups: false }],
-  ['GPU choices', { stageConvFilters: true, poolRowsPerInvocation: 1, globalPoolWorkgroups: true, useSubgroups: true }],
-  ['GPU choices, shared-memory trees', { stageConvFilters: true, poolRowsPerInvocation: 1, globalPoolWorkgroups: true, useSubgroups: false }],
+  ['CPU-adapter choices', { stageConvFilters: false, pointwiseTiles: false, poolRowsPerInvocation: 2, globalPoolWorkgroups: false, useSubgroups: false }],
+  ['GPU choices', { stageConvFilters: true, pointwiseTiles: true, poolRowsPerInvocation: 1, globalPoolWorkgroups: true, useSubgroups: true }],
+  ['GPU choices, shared-memory trees', { stageConvFilters: true, pointwiseTiles: true, poolRowsPerInvocation: 1, globalPoolWorkgroups: true, useSubgroups: false }],
   ['4-row strips, workgroup 256', { poolRowsPerInvocation: 4, workgroupSize: 256 }],
 ];
 
@@ -37,6 +37,9 @@ function bigCases(random: () => number): OpCase[] {
     { op: 'globalMaxPool2d', x: tensor([2, 61, 47, 3]), options: {} },
     { op: 'conv2d', x: tensor([1, 64, 64, 32], 0), filter: tensor([3, 3, 32, 32], 0), options: { padding: 'same', activation: 'relu', bias: Array.from(randomData(32, random)) } },
     { op: 'conv2d', x: tensor([1, 96, 96, 3], 0), filter: tensor([3, 3, 3, 64], 0), options: { padding: 'same', activation: 'relu' } },
+    // 1x1s (conv2d_pointwise or its shared-memory tiles): MobileNetV2's expand at 56 x 56 and its last conv at 7 x 7.
+    { op: 'conv2d', x: tensor([1, 56, 56, 24], 0), filter: tensor([1, 1, 24, 144], 0), options: { activation: 'relu6', bias: Array.from(randomData(144, random)) } },
+    { op: 'conv2d', x: tensor([2, 7, 7, 320], 0), filter: tensor([1, 1, 320, 1280], 0), options: { activation: 'relu6' } },
   ];
 }
 

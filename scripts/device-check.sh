@@ -3,6 +3,7 @@
 # the device check (every adapter-dependent kernel choice both ways against the CPU reference),
 # the op benchmark against tfjs-webgpu on the same adapter, then the whole-model benchmark in Node
 # (Condense and tfjs-webgpu; onnxruntime-web is not in the pack). Results go to $OUT (or /tmp).
+# The model cases run once more for MobileNetV2 with pointwiseTiles=false (the 1x1 kernel choice).
 # MODELS=a,b picks model cases (default: the full preset); MODELS=none leaves them out.
 set -uo pipefail
 out="${OUT:-/tmp/device-out}"
@@ -30,6 +31,11 @@ if [ "${MODELS:-}" != none ]; then
   fi
   "$node" .device/app/cli.js --models ${MODELS:-} --in node --no-ort-webgpu --no-ort-wasm --out "$out/models.json" 2>&1 | tee "$out/models.log"
   models=${PIPESTATUS[0]}
+  # The 1x1 convs' kernel choice the other way on this GPU (GPU default: shared-memory tiles), on
+  # the model made of them, so the closing note can say whether the tiles pay here.
+  if [ "${MODELS:-}" = "" ] || [[ ",${MODELS}," == *",mobilenetv2,"* ]]; then
+    "$node" .device/app/cli.js --models mobilenetv2 --in node --no-tfjs --no-ort-webgpu --no-ort-wasm --engine-option pointwiseTiles=false --out "$out/models-no-tiles.json" 2>&1 | tee "$out/models-no-tiles.log"
+  fi
 fi
 echo "device check exit $check, bench exit $bench, models exit $models"
 [ "$check" -eq 0 ] && [ "$bench" -eq 0 ] && [ "$models" -eq 0 ]

@@ -25,6 +25,16 @@ export interface EngineOptions extends DeviceOptions {
    */
   stageConvFilters?: boolean;
   /**
+   * Run NHWC 1x1 convolutions (MobileNets' expand and project layers) as a GEMM in shared-memory
+   * tiles (conv2d_pointwise_tiles: 32 pixels x 64 channels per workgroup, coalesced loads, each
+   * input word fetched once per workgroup), the way GPU matrix products are written. CPU
+   * adapters keep conv2d_pointwise, which has no shared memory or barriers: on SwiftShader the
+   * tiles took MobileNetV2's warm predict from 684 to 2,030 ms. Default: on unless the adapter is
+   * a CPU implementation (not yet measured on a GPU: scripts/device-check.sh runs MobileNetV2
+   * both ways there).
+   */
+  pointwiseTiles?: boolean;
+  /**
    * Output rows (1 to 4) each invocation of a 3x3 stride-2 pool walks down one image
    * (pool2d_vec4's SHARED path), loading once the row that vertically neighbouring windows
    * share. That pays on CPU adapters, where every invocation and load costs a lot, and costs
@@ -58,6 +68,7 @@ export interface EngineOptions extends DeviceOptions {
 
 export interface KernelChoices {
   stageFilter: boolean;
+  pointwiseTiles: boolean;
   poolStrip: number;
   planeWorkgroups: boolean;
 }
@@ -98,6 +109,7 @@ export async function engineSetup(options: EngineOptions): Promise<EngineSetup> 
   const subgroupMin = (options.useSubgroups ?? !cpu) && device.features.has('subgroups') && wholeSubgroups ? (info.subgroupMinSize ?? 4) : null;
   const choices: KernelChoices = {
     stageFilter: options.stageConvFilters ?? !cpu,
+    pointwiseTiles: options.pointwiseTiles ?? !cpu,
     poolStrip: options.poolRowsPerInvocation ?? (cpu ? CPU_POOL_STRIP : 1),
     planeWorkgroups: options.globalPoolWorkgroups ?? !cpu,
   };

@@ -21,7 +21,7 @@ function kernelFor(xShape: number[], fShape: number[], options: ReferenceConv2dO
   const opts = { ...options, dataFormat: 'NCHW' as const };
   const g = convGeometry('conv2d', xShape, fShape, opts);
   const activation = options.activation ?? 'linear';
-  return convKernel(g, hasBias, activation, WORKGROUP_SIZE, false, true, 65535).program.kernel.name;
+  return convKernel(g, hasBias, activation, WORKGROUP_SIZE, { stageFilter: false, pointwiseTiles: false }, true, 65535).program.kernel.name;
 }
 
 /** Checks one conv against the reference; returns the kernel it ran (asserted to be `kernel` where given). */

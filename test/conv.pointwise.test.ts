@@ -1,22 +1,25 @@
-// The 1x1 convolution kernel (shaders/conv2d_pointwise.wgsl: the pixels of an NHWC map as the rows
-// of one matrix product) against the reference over a seeded grid: pixel counts that leave a
-// partial block of 8, output channels that leave half an octet, batches, bias and each epilogue
+// The 1x1 convolution kernels (shaders/conv2d_pointwise.wgsl, for CPU adapters, and
+// conv2d_pointwise_tiles.wgsl, its shared-memory GEMM for GPUs, both forced here: the pixels of an
+// NHWC map as the rows of one matrix product) against the reference over a seeded grid: pixel
+// counts that leave a partial block of 8 or tile of 32, output channels that leave half an octet
+// or part of a 64-channel tile, input channels that leave part of a 16-channel step, batches, bias and each epilogue
 // activation; a following relu and 2x2 max pool still fused (the fusion pass rewrites it); and a
 // following same-shape add folded into the epilogue (RESIDUAL), in either operand order, but not
 // when the conv's output is still alive.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { reference, type Engine } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, reference, type Engine } from '../src/index.js';
 import { expectClose, randomData, rng } from './helpers/compare.js';
-import { gpuEngine } from './helpers/gpu.js';
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };
 const pick = <T>(random: () => number, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
 
-describe('conv2d 1x1, pointwise kernel', () => {
+for (const { kernel, pointwiseTiles } of [{ kernel: 'conv2d_pointwise', pointwiseTiles: false }, { kernel: 'conv2d_pointwise_tiles', pointwiseTiles: true }]) describe(`conv2d 1x1, ${kernel}`, () => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await gpuEngine();
+    engine = await createEngine({ pointwiseTiles });
   });
+  afterAll(() => engine.destroy());
+  const ran = (k: string) => k.startsWith(`${kernel}|`);
 
   it('hand-worked: 3 pixels, 4 channels in, 4 out', async () => {
     // filter[ci][co] = 1 where co == ci, plus 10 from channel 0 to channel 3: out = x, with
@@ -32,8 +35,8 @@ describe('conv2d 1x1, pointwise kernel', () => {
   it('GPU vs reference: 60 seeded cases', async () => {
     for (let s = 0; s < 60; s++) {
       const random = rng(s);
-      const shape = [1 + Math.floor(random() * 3), 1 + Math.floor(random() * 9), 1 + Math.floor(random() * 11), pick(random, [4, 8, 12, 32, 36])];
-      const cout = pick(random, [4, 8, 12, 20, 64]);
+      const shape = [1 + Math.floor(random() * 3), 1 + Math.floor(random() * 9), 1 + Math.floor(random() * 11), pick(random, [4, 8, 12, 20, 32, 36])];
+      const cout = pick(random, [4, 8, 12, 20, 64, 72, 132]);
       const activation = pick(random, ['linear', 'relu', 'relu6', 'hardSwish'] as const);
       const padding = pick(random, ['valid', 'same'] as const);
       const x = { data: randomData(shape.reduce((a, b) => a * b, 1), random, -3, 3), shape };
@@ -46,7 +49,23 @@ describe('conv2d 1x1, pointwise kernel', () => {
       t.dispose();
       y.dispose();
     }
-    expect(engine.stats().pipelineKeys.some((k) => k.startsWith('conv2d_pointwise'))).toBe(true);
+    // Every case ran this kernel: one pipeline per (activation, bias) pair, none of the other.
+    const keys = engine.stats().pipelineKeys;
+    expect(keys.filter(ran).length).toBeGreaterThanOrEqual(6);
+    expect(keys.some((k) => k.startsWith('conv2d_pointwise') && !ran(k))).toBe(false);
+  });
+
+  it('a MobileNet-sized layer: 14 x 14 x 96 -> 576 and back to 96, batch 2', async () => {
+    const random = rng(7);
+    const x = { data: randomData(2 * 14 * 14 * 96, random, -1, 1), shape: [2, 14, 14, 96] };
+    const up = { data: randomData(96 * 576, random, -0.2, 0.2), shape: [1, 1, 96, 576] };
+    const down = { data: randomData(576 * 96, random, -0.2, 0.2), shape: [1, 1, 576, 96] };
+    const bias = randomData(576, random, -1, 1);
+    const want = reference.conv2d(reference.conv2d(x, up, { bias, activation: 'relu6' }), down);
+    const t = engine.tensor(x.data, x.shape);
+    const y = engine.tidy(() => engine.conv2d(engine.conv2d(t, up, { bias, activation: 'relu6' }), down));
+    expectClose(await y.read(), want.data, { atol: 1e-3, rtol: 1e-3 }, 'expand then project');
+    [t, y].forEach((v) => v.dispose());
   });
 
   it('a following relu and 2x2 max pool, inside tidy, still match the reference', async () => {
@@ -69,10 +88,10 @@ describe('conv2d 1x1, pointwise kernel', () => {
     const want = conv.data.map((v, i) => v + r.data[i]);
     const t = engine.tensor(x.data, x.shape);
     const rt = engine.tensor(r.data, r.shape);
-    const before = engine.stats().pipelineKeys.filter((k) => k.includes('RESIDUAL=1')).length;
+    const before = engine.stats().pipelineKeys.filter((k) => ran(k) && k.includes('RESIDUAL=1')).length;
     const y1 = engine.tidy(() => engine.add(engine.conv2d(t, f, { bias, activation: 'relu6' }), rt));
     expectClose(await y1.read(), want, TOL, 'add(conv, r)');
-    expect(engine.stats().pipelineKeys.filter((k) => k.includes('RESIDUAL=1')).length).toBe(before + 1);
+    expect(engine.stats().pipelineKeys.filter((k) => ran(k) && k.includes('RESIDUAL=1')).length).toBe(before + 1);
     const y2 = engine.tidy(() => engine.add(rt, engine.conv2d(t, f, { bias, activation: 'relu6' })));
     expectClose(await y2.read(), want, TOL, 'add(r, conv)');
     // The conv's output kept alive: it must hold the conv alone, and the sum stay right.

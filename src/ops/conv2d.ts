@@ -114,17 +114,43 @@ export function pointwise(g: ConvGeometry): boolean {
 }
 
 /**
- * conv2d_pointwise: 8 pixels x 8 output channels per invocation over the flattened N * H * W
- * pixels; `residual`: a same-shape tensor added after the activation (bound after the output).
+ * The shared-memory GEMM tile of conv2d_pointwise_tiles: pixels x output channels per workgroup
+ * of 8 x 8 invocations (4 pixels x 8 channels each), and the input channels staged per step.
  */
-export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, residual = false): Program {
+export const POINTWISE_TILE = { pixels: 32, channels: 64, k: 16 } as const;
+
+/** The adapter-dependent choices the conv kernels take (KernelChoices, from EngineOptions). */
+export interface ConvChoices {
+  stageFilter: boolean;
+  pointwiseTiles: boolean;
+}
+
+/**
+ * conv2d_pointwise: 8 pixels x 8 output channels per invocation over the flattened N * H * W
+ * pixels, no shared memory (CPU adapters); with `tiles`, conv2d_pointwise_tiles: the same product
+ * in shared-memory tiles (GPUs). `residual`: a same-shape tensor added after the activation
+ * (bound after the output, in both).
+ */
+export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, residual = false, tiles = false): Program {
   const pixels = g.batch * g.outHeight * g.outWidth;
+  const uniforms = [pixels, g.inChannels, g.outChannels];
+  const common = { HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation], RESIDUAL: residual ? 1 : 0 };
+  if (tiles) {
+    const t = POINTWISE_TILE;
+    return {
+      kernel: kernels.conv2dPointwiseTiles,
+      constants: { ...common, TILE_PIXELS: t.pixels, TILE_CHANNELS: t.channels, K_TILE: t.k },
+      invocations: 0,
+      fixedGrid: [Math.ceil(pixels / t.pixels), Math.ceil(g.outChannels / t.channels), 1],
+      uniforms,
+    };
+  }
   return {
     kernel: kernels.conv2dPointwise,
-    constants: { WORKGROUP_SIZE: workgroupSize, HAS_BIAS: hasBias ? 1 : 0, ACTIVATION: ACTIVATION_CODES[activation], RESIDUAL: residual ? 1 : 0 },
+    constants: { WORKGROUP_SIZE: workgroupSize, ...common },
     invocations: 0,
     fixedGrid: [Math.ceil(Math.ceil(pixels / 8) / workgroupSize), Math.ceil(g.outChannels / 8), 1],
-    uniforms: [pixels, g.inChannels, g.outChannels],
+    uniforms,
   };
 }
 
@@ -274,11 +300,11 @@ export function conv2d(rec: Recorder, x: Tensor, filter: FilterInput, options: E
   rec.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
   const chunks = g.layout === 'NHWC' ? windowRowChunks(op, g, g.outChannels, rec.limits) : imageChunks(op, g, g.outChannels, rec.limits);
   const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : rec.unused }];
-  const stageFilter = rec.choices.stageFilter;
+  const choices: ConvChoices = { stageFilter: rec.choices.stageFilter, pointwiseTiles: rec.choices.pointwiseTiles };
   const unsplit = chunks.length === 1;
-  const { program, tail } = convKernel(g, bias !== null, activation, rec.workgroupSize, stageFilter, unsplit, rec.maxWorkgroupsPerDimension);
+  const { program, tail } = convKernel(g, bias !== null, activation, rec.workgroupSize, choices, unsplit, rec.maxWorkgroupsPerDimension);
   // An unsplit NHWC conv may still fuse with what follows it, or with a zero padding before it (ops/fusion.ts).
-  const note = unsplit && g.layout === 'NHWC' ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, stageFilter, out }) : undefined;
+  const note = unsplit && g.layout === 'NHWC' ? (out: GPUBuffer): FusionNote => ({ kind: 'conv', g, hasBias: bias !== null, activation, choices, out }) : undefined;
   const tailBindings = tail === 'input' ? [{ buffer: input }] : tail === 'unused' ? [{ buffer: rec.unused }] : [];
   return rec.runAll(op, program, input, convOutShape(g), chunks, { extras, tail: tailBindings, note })[0];
 }
@@ -293,7 +319,7 @@ export function blockable(g: ConvGeometry): boolean {
  * vec4s; 'unused': the residual slot). The blocked and pointwise kernels run unsplit only.
  */
 export function convKernel(
-  g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, stageFilter: boolean, unsplit: boolean, maxPerDim: number,
+  g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, choices: ConvChoices, unsplit: boolean, maxPerDim: number,
 ): { program: Program; tail: 'none' | 'input' | 'unused' } {
   const dwNchw = depthwiseNchwProgram(g, hasBias, activation, workgroupSize);
   if (dwNchw) return { program: dwNchw, tail: 'none' };
@@ -306,12 +332,12 @@ export function convKernel(
     return { program: { ...program, invocations: g.batch * g.outHeight * program.row!.perRow }, tail: 'none' };
   }
   if (unsplit && blockable(g) && pointwise(g)) {
-    const program = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize);
+    const program = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize, false, choices.pointwiseTiles);
     if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'unused' };
   }
   // Grouped convolutions run the direct kernel: the blocked one reads every input channel.
   if (unsplit && blockable(g) && blockKernelPays(g, workgroupSize)) {
-    const program = conv2dBlockProgram(g, hasBias, activation, workgroupSize, stageFilter);
+    const program = conv2dBlockProgram(g, hasBias, activation, workgroupSize, choices.stageFilter);
     if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'input' };
   }
   return { program: conv2dProgram(g, hasBias, activation, workgroupSize), tail: 'none' };

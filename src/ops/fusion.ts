@@ -9,7 +9,7 @@
 // copy is never written. The ops that may start or continue a chain leave a FusionNote with their dispatch.
 import type { PendingOp, RewriteContext } from '../gpu/dispatcher.js';
 import { CondenseArgumentError } from './args.js';
-import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, conv2dProgram, convKernel, fusablePool, pointwise, type Activation, type ConvGeometry } from './conv2d.js';
+import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, conv2dProgram, convKernel, fusablePool, pointwise, type Activation, type ConvChoices, type ConvGeometry } from './conv2d.js';
 import { globalPoolProgram } from './global-pool.js';
 import type { ZeroPadGeometry } from './layout.js';
 import type { WindowGeometry } from './window.js';
@@ -24,7 +24,7 @@ function rethrowUnlessPastLimits(e: unknown): void {
 
 /** What an op recorded about itself so that a later submit can fuse it. */
 export type FusionNote =
-  | { kind: 'conv'; g: ConvGeometry; hasBias: boolean; activation: Activation; stageFilter: boolean; out: GPUBuffer }
+  | { kind: 'conv'; g: ConvGeometry; hasBias: boolean; activation: Activation; choices: ConvChoices; out: GPUBuffer }
   | { kind: 'relu'; input: GPUBuffer; out: GPUBuffer }
   | { kind: 'maxPool'; g: WindowGeometry; input: GPUBuffer; out: GPUBuffer }
   | { kind: 'add'; a: GPUBuffer; b: GPUBuffer; out: GPUBuffer }
@@ -70,7 +70,7 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
     const add = noteOf(ops[i + 1]);
     if (add?.kind === 'add' && blockable(conv.g) && pointwise(conv.g) && (add.a === conv.out) !== (add.b === conv.out) && privateTo(conv.out, i, i + 1)) {
       const residual = add.a === conv.out ? add.b : add.a;
-      const program = conv2dPointwiseProgram(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true);
+      const program = conv2dPointwiseProgram(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true, conv.choices.pointwiseTiles);
       const [x, filter, bias] = ops[i].bindings;
       out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: add.out }, { buffer: residual }]));
       i += 1;
@@ -105,7 +105,7 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
       continue;
     }
     try {
-      const program = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.stageFilter, fusedPool && { pool: fusedPool });
+      const program = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.choices.stageFilter, fusedPool && { pool: fusedPool });
       // conv2d_block binds x, filter, bias, out, then x again (as vec4s); the direct conv kernel
       // the conv may have been recorded with binds the first four.
       const [x, filter, bias] = ops[i].bindings;
@@ -135,7 +135,7 @@ function coldStart(
 ): PendingOp[] | null {
   let blocked = ops[i].program;
   try {
-    if (last !== i && blockable(conv.g)) blocked = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.stageFilter, pool && { pool });
+    if (last !== i && blockable(conv.g)) blocked = conv2dBlockProgram(conv.g, conv.hasBias, activation, ctx.workgroupSize, conv.choices.stageFilter, pool && { pool });
   } catch (e) {
     rethrowUnlessPastLimits(e);
     return null;
@@ -193,7 +193,7 @@ function foldPadding(ops: PendingOp[], ctx: RewriteContext): PendingOp[] {
       padTop: conv.g.padTop + p.top, padBottom: conv.g.padBottom + p.bottom, padLeft: conv.g.padLeft + p.left, padRight: conv.g.padRight + p.right,
     };
     try {
-      const { program, tail } = convKernel(g, conv.hasBias, conv.activation, ctx.workgroupSize, conv.stageFilter, true, Infinity);
+      const { program, tail } = convKernel(g, conv.hasBias, conv.activation, ctx.workgroupSize, conv.choices, true, Infinity);
       // Padding is never pointwise, so no residual slot is needed ('unused' cannot come back).
       if (tail === 'unused') throw new Error('unreachable');
       const [, filter, bias, result] = ops[i + 1].bindings;

@@ -72,6 +72,7 @@ import maxPoolBackwardWindowsWgsl from '../../shaders/max_pool2d_backward_window
 import maxPoolBackwardWgsl from '../../shaders/max_pool2d_backward.wgsl?raw';
 import movingAverageWgsl from '../../shaders/moving_average.wgsl?raw';
 import sumSlicesWgsl from '../../shaders/sum_slices.wgsl?raw';
+import convPointwiseTilesWgsl from '../../shaders/conv2d_pointwise_tiles.wgsl?raw';
 import convActivationWgsl from '../../shaders/conv_activation.wgsl?raw';
 import type { KernelDef } from '../gpu/program.js';
 
@@ -88,6 +89,7 @@ export const kernels = {
   conv2d: { name: 'conv2d', shader: withActivation(conv2dWgsl), inputs: ['x', 'filter', 'bias'] },
   conv2dBlock: { name: 'conv2d_block', shader: withActivation(convBlockWgsl), inputs: ['x', 'filter', 'bias'] },
   conv2dPointwise: { name: 'conv2d_pointwise', shader: withActivation(convPointwiseWgsl), inputs: ['x', 'filter', 'bias'] },
+  conv2dPointwiseTiles: { name: 'conv2d_pointwise_tiles', shader: withActivation(convPointwiseTilesWgsl), inputs: ['x', 'filter', 'bias'] },
   conv2dPointwiseNchw: { name: 'conv2d_pointwise_nchw', shader: withActivation(convPointwiseNchwWgsl), inputs: ['x', 'filter', 'bias'] },
   conv2dNchwBlock: { name: 'conv2d_nchw_block', shader: withActivation(conv2dNchwBlockWgsl), inputs: ['x', 'filter', 'bias'] },
   depthwiseConv2dNchw: { name: 'depthwise_conv2d_nchw', shader: withActivation(depthwiseConv2dNchwWgsl), inputs: ['x', 'filter', 'bias'] },
