@@ -19,7 +19,8 @@ export function onnxReshape(c: NodeCtx | null, xShape: readonly number[], spec: 
   return c ? checked(c, () => reshapeTarget('reshape', xShape, target)) : reshapeTarget('reshape', xShape, target);
 }
 
-function copyStep(c: NodeCtx, x: Input, shapeOf: (s: readonly number[]) => number[], note = ''): Planned {
+/** Reshape and Flatten: a constant folds; a computed value becomes a view (engine.reshape records nothing). */
+function viewStep(c: NodeCtx, x: Input, shapeOf: (s: readonly number[]) => number[], note = ''): Planned {
   if (x.const) {
     return { constant: { ...x.const, shape: shapeOf(x.const.shape) } };
   }
@@ -47,7 +48,7 @@ export const reshape: Handler = (c) => {
     if (c.attrs.int('allowzero', 0) !== 0 && spec.includes(0)) fail(c, 'allowzero = 1 with a 0 in shape (an empty tensor) is not supported');
   }
   onnxReshape(c, x.shape, spec);
-  return copyStep(c, x, (s) => onnxReshape(null, s, spec), `to [${spec.join(',')}]`);
+  return viewStep(c, x, (s) => onnxReshape(null, s, spec), `to [${spec.join(',')}]`);
 };
 
 export const flatten: Handler = (c) => {
@@ -57,7 +58,7 @@ export const flatten: Handler = (c) => {
   let axis = c.attrs.int('axis', 1);
   if (axis < -r || axis > r) fail(c, `axis ${axis} is out of range for input of rank ${r}`);
   if (axis < 0) axis += r;
-  return copyStep(c, x, (s) => [sizeOf(s.slice(0, axis)), sizeOf(s.slice(axis))]);
+  return viewStep(c, x, (s) => [sizeOf(s.slice(0, axis)), sizeOf(s.slice(axis))]);
 };
 
 /** Transpose: any permutation of up to 6 axes (perm defaults to the axes reversed); constants fold. */

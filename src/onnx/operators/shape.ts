@@ -542,7 +542,7 @@ export const range: Handler = (c) => {
   return { constant: make(out, [n], dataType) };
 };
 
-/** A step that only changes the shape (a copy, as Reshape): `shapeOf` maps the run-time input shape. */
+/** A step that only changes the shape (a view of its input, as Reshape): `shapeOf` maps the run-time input shape. */
 function reshapeStep(c: NodeCtx, x: Input, outShape: number[], shapeOf: (s: readonly number[]) => number[], note: string): Planned {
   return {
     step: {
@@ -569,7 +569,7 @@ function axesOf(c: NodeCtx, required: boolean): number[] | undefined {
   return exactInts(c, konst(c, 1, 'axes'), 1, 'axes');
 }
 
-/** Unsqueeze: axes from the attribute before opset 13, from input 1 after. A constant folds; data is a copy step. */
+/** Unsqueeze: axes from the attribute before opset 13, from input 1 after. A constant folds; data is a view step. */
 export const unsqueeze: Handler = (c) => {
   onlyOutput(c);
   const x = input(c, 0, 'data');
