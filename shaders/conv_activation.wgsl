@@ -1,8 +1,9 @@
 // The activations the conv kernels apply as they write their outputs, defined once for all of
 // them (the registry appends this file to each; the codes are ACTIVATION_CODES in
 // src/ops/conv2d.ts): 0 linear, 1 relu, 2 relu6, 3 hard swish, x * relu6(x + 3) / 6. NaN stays
-// NaN under every one. Hard swish gives 0 from -3 down, -Inf included (the limit, where
-// -Inf * 0 would be NaN), and x itself from 3 up (x * 6 / 6 would overflow past 5.7e37).
+// NaN under every one; relu gives +0 for -0 (a select: max()'s sign of zero is left open).
+// Hard swish gives 0 from -3 down, -Inf included (the limit, where -Inf * 0 would be NaN), and x
+// itself from 3 up (x * 6 / 6 would overflow past 5.7e37).
 
 override ACTIVATION: u32;
 
@@ -16,7 +17,7 @@ fn is_nan4(v: vec4f) -> vec4<bool> {
 
 fn activate(s: f32) -> f32 {
   if (ACTIVATION == 1u) {
-    return select(max(s, 0.0), s, is_nan(s));
+    return select(select(0.0, s, s > 0.0), s, is_nan(s));
   }
   if (ACTIVATION == 2u) {
     return select(clamp(s, 0.0, 6.0), s, is_nan(s));
@@ -29,7 +30,7 @@ fn activate(s: f32) -> f32 {
 
 fn activate4(s: vec4f) -> vec4f {
   if (ACTIVATION == 1u) {
-    return select(max(s, vec4f(0.0)), s, is_nan4(s));
+    return select(select(vec4f(0.0), s, s > vec4f(0.0)), s, is_nan4(s));
   }
   if (ACTIVATION == 2u) {
     return select(clamp(s, vec4f(0.0), vec4f(6.0)), s, is_nan4(s));

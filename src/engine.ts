@@ -424,10 +424,12 @@ export class Engine {
     // fusion decides on what is released, so disposing them first could fuse what a run would not.
     const scope = new Set<Tensor>();
     this.rec.scopes.push(scope);
+    this.rec.precompiling = true;
     let compiling: Promise<void>;
     try {
       fn();
     } finally {
+      this.rec.precompiling = false;
       this.rec.scopes.pop();
       compiling = this.dispatcher.precompile(); // drops what fn recorded, even when it threw
       for (const t of scope) if (!t.disposed) t.dispose();

@@ -26,6 +26,11 @@ export class Recorder implements TensorOwner {
   readonly unused: GPUBuffer;
   /** Set once the device is lost or the engine destroyed: every later call fails with it. */
   dead: string | null = null;
+  /**
+   * Set while engine.precompile records: what is recorded is then dropped unrun, so an op that
+   * would move a tensor to a new buffer (the optimizer's `exclusive`) must leave it where it is.
+   */
+  precompiling = false;
   private finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.releaseBuffer(buffer));
 
   constructor(

@@ -104,3 +104,27 @@ for (const { kernel, pointwiseTiles } of [{ kernel: 'conv2d_pointwise', pointwis
     expectClose(await y4.read(), conv.data.map((v) => 2 * v), TOL, 'add(conv, conv)');
   });
 });
+
+describe('conv2d 1x1, the tiles past the grid limit', () => {
+  it('a conv (and a conv + add) whose tile grid passes maxWorkgroupsPerDimension runs on the plain kernel, fused add included', async () => {
+    // 160 pixels: 5 tile workgroups (32 pixels each) against a limit of 4; the plain kernel needs 1.
+    const small = await createEngine({ pointwiseTiles: true, maxWorkgroupsPerDimension: 4 });
+    try {
+      const random = rng(4242);
+      const x = { data: randomData(8 * 20 * 4, random, -2, 2), shape: [1, 8, 20, 4] };
+      const f = { data: randomData(4 * 4, random, -1, 1), shape: [1, 1, 4, 4] };
+      const conv = reference.conv2d(x, f, {});
+      const t = small.tensor(x.data, x.shape);
+      expectClose(await small.conv2d(t, f).read(), conv.data, TOL, 'conv alone');
+      const y = small.tidy(() => small.add(small.conv2d(t, f), t));
+      expectClose(await y.read(), conv.data.map((v, i) => v + x.data[i]), TOL, 'conv + add');
+      const keys = small.stats().pipelineKeys;
+      expect(keys.some((k) => k.startsWith('conv2d_pointwise|') && k.includes('RESIDUAL=1'))).toBe(true);
+      expect(keys.some((k) => k.startsWith('conv2d_pointwise_tiles|'))).toBe(false);
+      // The engine still works after it (a failed rewrite used to leave the recording in place).
+      expectClose(await small.relu(t).read(), reference.relu(x).data, TOL, 'a later op');
+    } finally {
+      small.destroy();
+    }
+  });
+});

@@ -332,8 +332,11 @@ export function convKernel(
     return { program: { ...program, invocations: g.batch * g.outHeight * program.row!.perRow }, tail: 'none' };
   }
   if (unsplit && blockable(g) && pointwise(g)) {
-    const program = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize, false, choices.pointwiseTiles);
-    if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'unused' };
+    // The tiles' grid (32 pixels a workgroup) passes the limit before the plain kernel's does.
+    for (const tiles of choices.pointwiseTiles ? [true, false] : [false]) {
+      const program = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize, false, tiles);
+      if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'unused' };
+    }
   }
   // Grouped convolutions run the direct kernel: the blocked one reads every input channel.
   if (unsplit && blockable(g) && blockKernelPays(g, workgroupSize)) {

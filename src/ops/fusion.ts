@@ -70,11 +70,24 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
     const add = noteOf(ops[i + 1]);
     if (add?.kind === 'add' && blockable(conv.g) && pointwise(conv.g) && (add.a === conv.out) !== (add.b === conv.out) && privateTo(conv.out, i, i + 1)) {
       const residual = add.a === conv.out ? add.b : add.a;
-      const program = conv2dPointwiseProgram(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true, conv.choices.pointwiseTiles);
       const [x, filter, bias] = ops[i].bindings;
-      out.push(ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: add.out }, { buffer: residual }]));
-      i += 1;
-      continue;
+      // The tiles' grid (32 pixels a workgroup) passes the device's limit long before the plain
+      // kernel's: past it the plain kernel takes the fused add, and past that the ops stay as recorded.
+      let fused: PendingOp | null = null;
+      for (const tiles of conv.choices.pointwiseTiles ? [true, false] : [false]) {
+        const program = conv2dPointwiseProgram(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true, tiles);
+        try {
+          fused = ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: add.out }, { buffer: residual }]);
+          break;
+        } catch (e) {
+          rethrowUnlessPastLimits(e);
+        }
+      }
+      if (fused) {
+        out.push(fused);
+        i += 1;
+        continue;
+      }
     }
     let activation = conv.activation;
     let last = i;

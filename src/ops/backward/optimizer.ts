@@ -54,7 +54,10 @@ function exclusive(rec: Recorder, op: string, t: Tensor, name: string): GPUBuffe
     const planned = rec.plan(op, { ...program, invocations: c.outCount, uniforms: [c.outStart, c.input.shift, c.output.shift] });
     rec.record(planned, [{ buffer, offset: c.input.offset, size: c.input.size }, { buffer: fresh, offset: c.output.offset, size: c.output.size }]);
   }
-  rec.rebind(t, fresh);
+  // Under precompile the copy and the update are dropped unrun: the tensor keeps its buffer, as
+  // it keeps its values, and the copy's buffer goes back to the pool.
+  if (rec.precompiling) rec.releaseScratch(fresh);
+  else rec.rebind(t, fresh);
   return fresh;
 }
 
