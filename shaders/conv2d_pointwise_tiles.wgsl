@@ -47,13 +47,10 @@ fn mac(acc: vec4f, a: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec4
   return acc + a.x * w0 + a.y * w1 + a.z * w2 + a.w * w3;
 }
 
-fn store(p: u32, q: u32, nq: u32, v: vec4f) {
+/** One output quad of one pixel: `b` is the quad's bias (zeros without HAS_BIAS). */
+fn store(p: u32, q: u32, nq: u32, v: vec4f, b: vec4f) {
   if (p >= params.pixels || q >= nq) {
     return;
-  }
-  var b = vec4f(0.0);
-  if (HAS_BIAS) {
-    b = bias[q];
   }
   let at = p * nq + q;
   if (RESIDUAL) {
@@ -113,8 +110,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   }
   let p = p_base + row0;
   let q = q_base + col0;
-  store(p, q, nq, a00); store(p, q + 1u, nq, a01);
-  store(p + 1u, q, nq, a10); store(p + 1u, q + 1u, nq, a11);
-  store(p + 2u, q, nq, a20); store(p + 2u, q + 1u, nq, a21);
-  store(p + 3u, q, nq, a30); store(p + 3u, q + 1u, nq, a31);
+  var b0 = vec4f(0.0);
+  var b1 = vec4f(0.0);
+  if (HAS_BIAS) {
+    b0 = bias[min(q, nq - 1u)];
+    b1 = bias[min(q + 1u, nq - 1u)];
+  }
+  store(p, q, nq, a00, b0); store(p, q + 1u, nq, a01, b1);
+  store(p + 1u, q, nq, a10, b0); store(p + 1u, q + 1u, nq, a11, b1);
+  store(p + 2u, q, nq, a20, b0); store(p + 2u, q + 1u, nq, a21, b1);
+  store(p + 3u, q, nq, a30, b0); store(p + 3u, q + 1u, nq, a31, b1);
 }

@@ -107,12 +107,12 @@ export class Recorder implements TensorOwner {
   private holders = new Map<GPUBuffer, number>();
 
   /**
-   * A tensor of another shape over x's buffer, with nothing recorded (reshape, flatten). Tensors
+   * A tensor of another shape over a live tensor's buffer (from `input`), with nothing recorded
+   * (reshape, flatten). Tensors
    * are values: no op writes into an input, and the one that writes in place (the optimizer)
    * first gives its target a buffer of its own (`exclusive`), so a view never sees a change.
    */
-  view(x: Tensor, op: string, name: string, shape: readonly number[], label: string): Tensor {
-    const buffer = this.input(x, op, name);
+  view(buffer: GPUBuffer, shape: readonly number[], label: string): Tensor {
     this.holders.set(buffer, (this.holders.get(buffer) ?? 1) + 1);
     return this.wrap(buffer, shape, label);
   }

@@ -40,7 +40,7 @@ export class Tensor {
     return this.#buffer;
   }
 
-  /** @internal The engine moves a tensor to a buffer of its own before writing it in place (Recorder.exclusive). */
+  /** @internal The engine moves a tensor to a buffer of its own before writing it in place (Recorder.rebind). */
   rebind(buffer: GPUBuffer): void {
     this.bufferFor('rebind', 'tensor');
     this.#buffer = buffer;

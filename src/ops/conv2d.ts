@@ -2,6 +2,7 @@
 // register-blocked conv2d_block, which the fusion pass also uses), the split plan, and the op.
 import { NEG_INF_BITS, type Program } from '../gpu/program.js';
 import { planRowChunks, type Chunk, type SplitLimits } from '../gpu/split.js';
+import type { KernelChoices } from '../engine-options.js';
 import type { Recorder } from '../recorder.js';
 import { Tensor } from '../tensor.js';
 import {
@@ -119,11 +120,8 @@ export function pointwise(g: ConvGeometry): boolean {
  */
 export const POINTWISE_TILE = { pixels: 32, channels: 64, k: 16 } as const;
 
-/** The adapter-dependent choices the conv kernels take (KernelChoices, from EngineOptions). */
-export interface ConvChoices {
-  stageFilter: boolean;
-  pointwiseTiles: boolean;
-}
+/** The adapter-dependent choices the conv kernels take (from EngineOptions). */
+export type ConvChoices = Pick<KernelChoices, 'stageFilter' | 'pointwiseTiles'>;
 
 /**
  * conv2d_pointwise: 8 pixels x 8 output channels per invocation over the flattened N * H * W
@@ -152,6 +150,16 @@ export function conv2dPointwiseProgram(g: ConvGeometry, hasBias: boolean, activa
     fixedGrid: [Math.ceil(Math.ceil(pixels / 8) / workgroupSize), Math.ceil(g.outChannels / 8), 1],
     uniforms,
   };
+}
+
+/**
+ * The 1x1 kernels to try, best first: the tiles where the choice takes them, then the plain
+ * kernel, whose grid (8 pixels an invocation) stays under the device's limit far longer than the
+ * tiles' (32 pixels a workgroup).
+ */
+export function conv2dPointwisePrograms(g: ConvGeometry, hasBias: boolean, activation: Activation, workgroupSize: number, residual: boolean, choices: ConvChoices): Program[] {
+  const plain = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize, residual, false);
+  return choices.pointwiseTiles ? [conv2dPointwiseProgram(g, hasBias, activation, workgroupSize, residual, true), plain] : [plain];
 }
 
 /** The channels-first forms (ONNX exports): 1x1 over pixel quads, depthwise over column quads. */
@@ -300,7 +308,7 @@ export function conv2d(rec: Recorder, x: Tensor, filter: FilterInput, options: E
   rec.checkBinding(op, 'filter', sizeOf(f.shape) * 4);
   const chunks = g.layout === 'NHWC' ? windowRowChunks(op, g, g.outChannels, rec.limits) : imageChunks(op, g, g.outChannels, rec.limits);
   const extras = () => [{ buffer: f.buffer() }, { buffer: bias ? bias() : rec.unused }];
-  const choices: ConvChoices = { stageFilter: rec.choices.stageFilter, pointwiseTiles: rec.choices.pointwiseTiles };
+  const choices: ConvChoices = rec.choices;
   const unsplit = chunks.length === 1;
   const { program, tail } = convKernel(g, bias !== null, activation, rec.workgroupSize, choices, unsplit, rec.maxWorkgroupsPerDimension);
   // An unsplit NHWC conv may still fuse with what follows it, or with a zero padding before it (ops/fusion.ts).
@@ -332,11 +340,8 @@ export function convKernel(
     return { program: { ...program, invocations: g.batch * g.outHeight * program.row!.perRow }, tail: 'none' };
   }
   if (unsplit && blockable(g) && pointwise(g)) {
-    // The tiles' grid (32 pixels a workgroup) passes the limit before the plain kernel's does.
-    for (const tiles of choices.pointwiseTiles ? [true, false] : [false]) {
-      const program = conv2dPointwiseProgram(g, hasBias, activation, workgroupSize, false, tiles);
-      if (program.fixedGrid!.every((d) => d <= maxPerDim)) return { program, tail: 'unused' };
-    }
+    const program = conv2dPointwisePrograms(g, hasBias, activation, workgroupSize, false, choices).find((p) => p.fixedGrid!.every((d) => d <= maxPerDim));
+    if (program) return { program, tail: 'unused' };
   }
   // Grouped convolutions run the direct kernel: the blocked one reads every input channel.
   if (unsplit && blockable(g) && blockKernelPays(g, workgroupSize)) {

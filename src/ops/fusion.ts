@@ -9,7 +9,7 @@
 // copy is never written. The ops that may start or continue a chain leave a FusionNote with their dispatch.
 import type { PendingOp, RewriteContext } from '../gpu/dispatcher.js';
 import { CondenseArgumentError } from './args.js';
-import { blockable, conv2dBlockProgram, conv2dPointwiseProgram, conv2dProgram, convKernel, fusablePool, pointwise, type Activation, type ConvChoices, type ConvGeometry } from './conv2d.js';
+import { blockable, conv2dBlockProgram, conv2dPointwisePrograms, conv2dProgram, convKernel, fusablePool, pointwise, type Activation, type ConvChoices, type ConvGeometry } from './conv2d.js';
 import { globalPoolProgram } from './global-pool.js';
 import type { ZeroPadGeometry } from './layout.js';
 import type { WindowGeometry } from './window.js';
@@ -71,11 +71,9 @@ export function fuseChains(recorded: PendingOp[], ctx: RewriteContext): PendingO
     if (add?.kind === 'add' && blockable(conv.g) && pointwise(conv.g) && (add.a === conv.out) !== (add.b === conv.out) && privateTo(conv.out, i, i + 1)) {
       const residual = add.a === conv.out ? add.b : add.a;
       const [x, filter, bias] = ops[i].bindings;
-      // The tiles' grid (32 pixels a workgroup) passes the device's limit long before the plain
-      // kernel's: past it the plain kernel takes the fused add, and past that the ops stay as recorded.
+      // Past the device's grid limit the next kernel takes the fused add; past all, the ops stay as recorded.
       let fused: PendingOp | null = null;
-      for (const tiles of conv.choices.pointwiseTiles ? [true, false] : [false]) {
-        const program = conv2dPointwiseProgram(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true, tiles);
+      for (const program of conv2dPointwisePrograms(conv.g, conv.hasBias, conv.activation, ctx.workgroupSize, true, conv.choices)) {
         try {
           fused = ctx.plan({ ...program, uniforms: [0, 0, 0, ...program.uniforms] }, [x, filter, bias, { buffer: add.out }, { buffer: residual }]);
           break;

@@ -178,15 +178,15 @@ export function zeroPadChunks(op: string, g: ZeroPadGeometry, limits: SplitLimit
  */
 export function reshape(rec: Recorder, x: Tensor, shape: readonly number[]): Tensor {
   const op = 'reshape';
-  rec.input(x, op, 'x');
-  return rec.view(x, op, 'x', reshapeTarget(op, x.shape, shape), op);
+  const input = rec.input(x, op, 'x');
+  return rec.view(input, reshapeTarget(op, x.shape, shape), op);
 }
 
 /** Keras Flatten: [N, ...] to [N, rest] in NHWC order; a view, as reshape. */
 export function flatten(rec: Recorder, x: Tensor): Tensor {
   const op = 'flatten';
-  rec.input(x, op, 'x');
-  return rec.view(x, op, 'x', flattenShape(op, x.shape), op);
+  const input = rec.input(x, op, 'x');
+  return rec.view(input, flattenShape(op, x.shape), op);
 }
 
 /** Keras ZeroPadding2D over NHWC; padding n, [h, w] or [[top, bottom], [left, right]] (default 1). */

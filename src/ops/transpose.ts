@@ -67,7 +67,7 @@ export function transpose(rec: Recorder, x: Tensor, perm?: readonly number[]): T
   const input = rec.input(x, op, 'x');
   const g = transposeGeometry(op, x.shape, perm);
   // Identity: a view, as reshape's result.
-  if (g.kept === g.perm.length) return rec.view(x, op, 'x', g.outShape, op);
+  if (g.kept === g.perm.length) return rec.view(input, g.outShape, op);
   const rowElems = sizeOf(x.shape.slice(g.kept));
   const what = g.kept === 0 ? 'x' : `one row of x (axes ${g.kept}..${x.shape.length - 1}, which perm ${shapeToString(g.perm)} reorders)`;
   rec.checkBinding(op, what, rowElems * 4);
